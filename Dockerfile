@@ -1,0 +1,19 @@
+# The backend image (docker-compose.yml). Build: docker build -t telemonitoring .
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev && mkdir -p apps/server/public
+
+FROM node:20-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/migrations ./migrations
+COPY --from=build /app/apps/server/public ./apps/server/public
+USER node
+EXPOSE 3000
+CMD ["node", "dist/apps/server/src/main.js"]
