@@ -1,0 +1,6 @@
+export * from './metrics.js';
+export * from './people.js';
+export * from './alerts.js';
+export * from './news2.js';
+export * from './oximetry.js';
+export * from './nights.js';

@@ -1,0 +1,3 @@
+export * from './topics.js';
+export * from './rejections.js';
+export * from './readings-payload.js';

@@ -1,0 +1,278 @@
+import type { RuleDecision } from './decision.js';
+import { fmt } from './decision.js';
+import { addDays, daysBetween, lastCompleteNight, nightEnd, nightKeyOf, nightStart } from './calendar.js';
+import type { NightRuleId, RuleSettings } from './parameters.js';
+import { quantile, sampleSd } from './stats.js';
+
+/**
+ * Night rules: home ventilation summaries, one per night (several sessions of a night are merged).
+ *
+ * A night with no session is read one of two ways (`missingNights`):
+ * - 'zero' (the nightly job, for settled nights only, see SETTLE_HOURS): once the patient's
+ *   ventilator has sent its first session, a night with no session counts as a night of 0 h usage
+ *   (adherence and usage variability) and has no leak, AHI or respiratory rate (it breaks a
+ *   streak). Nights before the first session do not exist.
+ * - 'unknown' (when sessions arrive): a night with no session may still be in flight (a backlog
+ *   is committed out of order by parallel ingest connections), so it is neither 0 h nor a data
+ *   point. A rule then raises only on what the stored nights prove, clears only when no value of
+ *   the unknown nights could make it met, and otherwise gives nothing (see each rule).
+ * Each rule is evaluated for one night N using nights up to N only, and gives a raise (met) or a
+ * clear (not met), or nothing when there is not enough data yet. Decisions are timed at the
+ * night's noon-to-noon end (`at`), so the server can ignore a clear computed for an older night
+ * than the alert's last trigger.
+ */
+
+export type MissingNights = 'unknown' | 'zero';
+
+/**
+ * A night is settled SETTLE_HOURS after its noon-to-noon end: by then every session of it that
+ * the ventilator uploaded in time is stored, so the nightly job may count a night still without a
+ * session as 0 h. Sessions of a backlog arrive within seconds; 12 h also covers a ventilator that
+ * uploads once in the morning. The price is a bounded delay: a missed night is flagged at the
+ * latest SETTLE_HOURS (plus the job's period) after the night ends.
+ */
+export const SETTLE_HOURS = 12;
+
+/** The latest night settled at `now` (ended at least SETTLE_HOURS before): the nightly job's night. */
+export function lastSettledNight(now: number, timeZone: string): string {
+  return lastCompleteNight(now - SETTLE_HOURS * HOUR_MS, timeZone);
+}
+
+export interface SessionRecord {
+  start: number;
+  end: number;
+  usageHours: number | null;
+  leakP95: number | null;
+  ahi: number | null;
+  respRateMedian: number | null;
+}
+
+export interface NightSummary {
+  night: string;
+  hasSession: boolean;
+  usageHours: number;
+  leakP95: number | null;
+  ahi: number | null;
+  respRateMedian: number | null;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Merges sessions per night: usage adds up, leak P95 is the worst, AHI and RR are usage-weighted means. */
+export function summarizeNights(sessions: readonly SessionRecord[], timeZone: string): Map<string, NightSummary> {
+  const groups = new Map<string, SessionRecord[]>();
+  for (const s of sessions) {
+    const key = nightKeyOf(s.start, timeZone);
+    const list = groups.get(key) ?? [];
+    list.push(s);
+    groups.set(key, list);
+  }
+  const out = new Map<string, NightSummary>();
+  for (const [night, list] of groups) {
+    const usage = (s: SessionRecord) => s.usageHours ?? Math.max(0, (s.end - s.start) / HOUR_MS);
+    const leaks = list.map((s) => s.leakP95).filter((x): x is number => x !== null);
+    out.set(night, {
+      night,
+      hasSession: true,
+      usageHours: list.reduce((a, s) => a + usage(s), 0),
+      leakP95: leaks.length ? Math.max(...leaks) : null,
+      ahi: weighted(list, (s) => s.ahi, usage),
+      respRateMedian: weighted(list, (s) => s.respRateMedian, usage),
+    });
+  }
+  return out;
+}
+
+function weighted(list: SessionRecord[], field: (s: SessionRecord) => number | null, usage: (s: SessionRecord) => number): number | null {
+  const known = list.filter((s) => field(s) !== null);
+  if (known.length === 0) return null;
+  const total = known.reduce((a, s) => a + usage(s), 0);
+  if (total <= 0) return known.reduce((a, s) => a + field(s)!, 0) / known.length;
+  return known.reduce((a, s) => a + field(s)! * usage(s), 0) / total;
+}
+
+export interface NightRulesInput {
+  /** The patient's sessions covering at least the nights the rules look at (about 30 before N). */
+  sessions: readonly SessionRecord[];
+  /** Start of the patient's very first session: nights before it do not exist for the rules. */
+  firstSessionAt: number;
+  /** The night to evaluate (YYYY-MM-DD). */
+  night: string;
+  timeZone: string;
+  settings: RuleSettings;
+  /**
+   * How a night with no session counts: 'zero' only when every night up to `night` is settled
+   * (the nightly job), 'unknown' when evaluating on arrival.
+   */
+  missingNights: MissingNights;
+}
+
+/** Evaluates every enabled night rule for one night. */
+export function evaluateNightRules(input: NightRulesInput): RuleDecision[] {
+  const { night: N, timeZone, settings } = input;
+  const firstNight = nightKeyOf(input.firstSessionAt, timeZone);
+  if (daysBetween(firstNight, N) < 0) return [];
+  const summaries = summarizeNights(input.sessions, timeZone);
+  const missing = input.missingNights;
+  // undefined: a night that does not count (before the first session, or unknown).
+  const nightAt = (key: string): NightSummary | undefined => {
+    if (daysBetween(firstNight, key) < 0) return undefined;
+    const known = summaries.get(key);
+    if (known || missing === 'unknown') return known;
+    return { night: key, hasSession: false, usageHours: 0, leakP95: null, ahi: null, respRateMedian: null };
+  };
+  const ctx: Ctx = { N, timeZone, nightAt, at: nightEnd(N, timeZone), unknownMissing: missing === 'unknown' };
+  const out: RuleDecision[] = [];
+  const push = (d: RuleDecision | null) => d && out.push(d);
+  if (settings['niv.adherence'].enabled) push(adherence(ctx, settings['niv.adherence']));
+  if (settings['niv.usage_variability'].enabled) push(variability(ctx, settings['niv.usage_variability']));
+  if (settings['niv.leak'].enabled) push(streak(ctx, 'niv.leak', settings['niv.leak'], (n) => n.leakP95, 'Leak P95', 'L/min'));
+  if (settings['niv.ahi'].enabled) push(streak(ctx, 'niv.ahi', settings['niv.ahi'], (n) => n.ahi, 'Residual AHI', '/h'));
+  if (settings['resp_rate.trend'].enabled) push(respRateTrend(ctx, settings['resp_rate.trend']));
+  return out;
+}
+
+interface Ctx {
+  N: string;
+  timeZone: string;
+  nightAt: (key: string) => NightSummary | undefined;
+  at: number;
+  /** Missing nights are unknown (arrival path): nights before the first session are unknown too. */
+  unknownMissing: boolean;
+}
+
+function decision(ctx: Ctx, rule: NightRuleId, met: boolean, fields: { startNight: string; value: number | null; threshold: number | null; message: string }): RuleDecision {
+  return {
+    kind: met ? 'raise' : 'clear',
+    rule,
+    severity: 'warning',
+    startedAt: nightStart(fields.startNight, ctx.timeZone),
+    at: ctx.at,
+    value: fields.value,
+    threshold: fields.threshold,
+    message: fields.message,
+    news2Spo2Score: null,
+  };
+}
+
+function lastNights(ctx: Ctx, count: number): NightSummary[] {
+  const out: NightSummary[] = [];
+  for (let i = count - 1; i >= 0; i--) {
+    const n = ctx.nightAt(addDays(ctx.N, -i));
+    if (n) out.push(n);
+  }
+  return out;
+}
+
+/**
+ * Raise: at least minNights counted nights short (unknown nights can only add short nights, so a
+ * raise on known nights alone is proven). With unknown nights, clear only if the condition would
+ * stay unmet even if every unknown night of the window (including nights before the first stored
+ * session, which may still be in flight) turned out short; otherwise nothing.
+ */
+function adherence(ctx: Ctx, p: RuleSettings['niv.adherence']): RuleDecision | null {
+  const window = lastNights(ctx, p.windowNights);
+  const low = window.filter((n) => n.usageHours < p.minUsageHours);
+  const met = low.length >= p.minNights;
+  if (!met && ctx.unknownMissing && low.length + (p.windowNights - window.length) >= p.minNights) return null;
+  return decision(ctx, 'niv.adherence', met, {
+    startNight: met ? low[0]!.night : ctx.N,
+    value: low.length,
+    threshold: p.minNights,
+    message: met
+      ? `Ventilator used less than ${fmt(p.minUsageHours)} h on ${low.length} of the last ${window.length} nights`
+      : `Ventilator used at least ${fmt(p.minUsageHours)} h on enough of the last ${window.length} nights`,
+  });
+}
+
+/** Needs a value for every night of the window: with any unknown night, nothing (neither raise nor clear). */
+function variability(ctx: Ctx, p: RuleSettings['niv.usage_variability']): RuleDecision | null {
+  const window = lastNights(ctx, p.windowNights);
+  if (window.length < p.windowNights) return null;
+  const sd = Math.round(sampleSd(window.map((n) => n.usageHours)) * 100) / 100;
+  const met = sd > p.maxSdHours;
+  return decision(ctx, 'niv.usage_variability', met, {
+    startNight: window[0]!.night,
+    value: sd,
+    threshold: p.maxSdHours,
+    message: `Nightly ventilator usage varies by ${fmt(sd)} h (SD over ${window.length} nights; limit ${fmt(p.maxSdHours)} h)`,
+  });
+}
+
+/**
+ * Needs a value on night N. Raise: the stored nights form a long enough streak. Clear: N is not
+ * above, or the streak is broken by a known night (no value, or not above); in 'zero' mode also by
+ * a missing night. A streak stopped short by an unknown night gives nothing.
+ */
+function streak(
+  ctx: Ctx,
+  rule: 'niv.leak' | 'niv.ahi',
+  p: { threshold: number; consecutiveNights: number },
+  field: (n: NightSummary) => number | null,
+  label: string,
+  unit: string,
+): RuleDecision | null {
+  const last = ctx.nightAt(ctx.N);
+  if (!last || !last.hasSession || field(last) === null) return null; // nothing new to judge
+  let length = 0;
+  let first = ctx.N;
+  let brokenByUnknown = false;
+  for (let i = 0; i < 60; i++) {
+    const key = addDays(ctx.N, -i);
+    const n = ctx.nightAt(key);
+    const v = n ? field(n) : null;
+    if (v === null || !(v > p.threshold)) {
+      brokenByUnknown = !n && ctx.unknownMissing;
+      break;
+    }
+    length++;
+    first = key;
+  }
+  const met = length >= p.consecutiveNights;
+  if (!met && brokenByUnknown) return null;
+  return decision(ctx, rule, met, {
+    startNight: first,
+    value: field(last),
+    threshold: p.threshold,
+    message: met
+      ? `${label} above ${fmt(p.threshold)} ${unit} on ${length} consecutive nights (last ${fmt(field(last)!)} ${unit})`
+      : `${label} ${fmt(field(last)!)} ${unit} on the last night`,
+  });
+}
+
+/**
+ * Needs an RR on each of the last consecutiveNights nights and referenceNights earlier RR values
+ * (nights without RR are skipped, at most 14 nights back). An unknown night met before the
+ * reference is complete gives nothing: once stored it could change the reference.
+ */
+function respRateTrend(ctx: Ctx, p: RuleSettings['resp_rate.trend']): RuleDecision | null {
+  const recent: NightSummary[] = [];
+  for (let i = 0; i < p.consecutiveNights; i++) {
+    const n = ctx.nightAt(addDays(ctx.N, -i));
+    if (!n || n.respRateMedian === null) return null;
+    recent.unshift(n);
+  }
+  const reference: number[] = [];
+  for (let i = p.consecutiveNights; i < p.consecutiveNights + 14 && reference.length < p.referenceNights; i++) {
+    const n = ctx.nightAt(addDays(ctx.N, -i));
+    if (!n) {
+      if (ctx.unknownMissing) return null;
+      break;
+    }
+    if (n.respRateMedian !== null) reference.push(n.respRateMedian);
+  }
+  if (reference.length < p.referenceNights) return null;
+  const q1 = quantile(reference, 0.25);
+  const q3 = quantile(reference, 0.75);
+  const outside = recent.every((n) => n.respRateMedian! < q1 || n.respRateMedian! > q3);
+  const latest = recent[recent.length - 1]!.respRateMedian!;
+  const above = latest > q3;
+  return decision(ctx, 'resp_rate.trend', outside, {
+    startNight: recent[0]!.night,
+    value: Math.round(latest * 10) / 10,
+    threshold: Math.round((above ? q3 : q1) * 100) / 100,
+    message: outside
+      ? `Nightly respiratory rate ${fmt(latest)} /min outside the interquartile range (${fmt(q1)}–${fmt(q3)}) of the ${reference.length} preceding nights, ${recent.length} nights in a row`
+      : `Nightly respiratory rate ${fmt(latest)} /min within its recent range`,
+  });
+}
