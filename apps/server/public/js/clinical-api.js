@@ -1,0 +1,86 @@
+// REST access for the physician's pages (patient.html, report.html): token in sessionStorage,
+// JSON in and out, errors as { status, code, message } (CONTRACT.md §4 error format).
+const TOKEN_KEY = 'tm.clinical.token';
+const USER_KEY = 'tm.clinical.user';
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function currentUser() {
+  return sessionStorage.getItem(TOKEN_KEY) ? sessionStorage.getItem(USER_KEY) : null;
+}
+
+export function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(USER_KEY);
+}
+
+export async function signIn(username, password) {
+  const res = await fetch('/api/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new ApiError(res.status, body.error?.code ?? 'ERROR', body.error?.message ?? `sign-in failed (${res.status})`);
+  sessionStorage.setItem(TOKEN_KEY, body.accessToken);
+  sessionStorage.setItem(USER_KEY, username);
+}
+
+/** Called when the token is missing or refused: the page shows its sign-in form. */
+let onUnauthenticated = () => {};
+export function whenSignedOut(callback) {
+  onUnauthenticated = callback;
+}
+
+export async function request(method, path, body) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const res = await fetch(path, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (res.status === 401) {
+    signOut();
+    onUnauthenticated();
+  }
+  if (!res.ok) throw new ApiError(res.status, parsed?.error?.code ?? 'ERROR', parsed?.error?.message ?? `${method} ${path}: ${res.status}`);
+  return parsed;
+}
+
+export const get = (path) => request('GET', path);
+export const put = (path, body) => request('PUT', path, body);
+
+/** Trends of one metric: [{ start, min, avg, max, count }]. */
+export function trends(patientId, metric, from, to, bucket) {
+  const q = new URLSearchParams({ metric, from: from.toISOString(), to: to.toISOString(), bucket });
+  return get(`/api/patients/${encodeURIComponent(patientId)}/trends?${q}`);
+}
+
+export function nights(patientId, days, until) {
+  const q = new URLSearchParams({ days: String(days) });
+  if (until) q.set('until', until);
+  return get(`/api/patients/${encodeURIComponent(patientId)}/nights?${q}`);
+}
+
+/** Open and acknowledged alerts first, then resolved ones (newest first within each). */
+export async function alertsOf(patientId, limit = 200) {
+  const q = (status) => get(`/api/alerts?${new URLSearchParams({ patientId, status, limit: String(limit) })}`);
+  const [open, acknowledged, resolved] = await Promise.all([q('open'), q('acknowledged'), q('resolved')]);
+  return [...open, ...acknowledged, ...resolved];
+}

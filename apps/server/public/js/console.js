@@ -1,0 +1,390 @@
+// Nurse console: sign in, live alerts over socket.io /console (CONTRACT.md §2), ack/resolve,
+// cues for new critical alerts, connection indicator, SpO2 / pulse sparklines. No build step.
+import { AlertStore, isNewCritical } from './alert-store.js';
+import { ago, clockTime, formatValue, ruleLabel, SEVERITY_LABEL, STATUS_LABEL } from './format.js';
+import { beep, setConnection, showBanner, unlockAudio } from './cues.js';
+import { sparkline } from './sparkline.js';
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = 'tm.console.token';
+const USER_KEY = 'tm.console.user';
+const RESYNC_EVERY_MS = 5 * 60 * 1000;
+const TREND_TTL_MS = 5 * 60 * 1000; // each trends read is audited: refresh on new alerts, else every 5 min
+
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY),
+  username: sessionStorage.getItem(USER_KEY),
+  socket: null,
+  store: new AlertStore(),
+  patients: new Map(), // id → displayName
+  patientsLoadedAt: 0,
+  trends: new Map(), // patientId → { at, spo2, pulse }
+  everConnected: false,
+  syncing: null,
+  sound: true,
+  highlighted: new Set(), // alert ids flagged as new critical until handled
+};
+
+// ---------- REST ----------
+
+async function api(path, options = {}) {
+  const res = await fetch(path, {
+    ...options,
+    headers: { ...(options.body ? { 'content-type': 'application/json' } : {}), ...(state.token ? { authorization: `Bearer ${state.token}` } : {}) },
+  });
+  const body = res.status === 204 ? undefined : await res.json().catch(() => undefined);
+  return { status: res.status, body };
+}
+
+async function loadPatients(force = false) {
+  if (!force && Date.now() - state.patientsLoadedAt < 30000) return;
+  state.patientsLoadedAt = Date.now();
+  try {
+    const { status, body } = await api('/api/patients');
+    if (status === 200 && Array.isArray(body)) {
+      for (const p of body) if (p && p.id) state.patients.set(p.id, p.displayName ?? p.id);
+      render();
+    }
+  } catch {
+    /* names are a convenience: ids are shown instead */
+  }
+}
+
+async function loadTrends(patientId) {
+  const cached = state.trends.get(patientId);
+  if (cached && Date.now() - cached.at < TREND_TTL_MS) return;
+  state.trends.set(patientId, { at: Date.now(), spo2: cached?.spo2, pulse: cached?.pulse });
+  const to = new Date();
+  const from = new Date(to.getTime() - 60 * 60 * 1000);
+  const q = (metric) => `/api/patients/${encodeURIComponent(patientId)}/trends?metric=${metric}&bucket=1m&from=${from.toISOString()}&to=${to.toISOString()}`;
+  const get = async (metric) => {
+    try {
+      const { status, body } = await api(q(metric));
+      if (status !== 200) return undefined;
+      return Array.isArray(body) ? body : Array.isArray(body?.buckets) ? body.buckets : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const [spo2, pulse] = await Promise.all([get('spo2'), get('pulseRate')]);
+  state.trends.set(patientId, { at: Date.now(), spo2, pulse });
+  render();
+}
+
+// ---------- live connection ----------
+
+function connect() {
+  if (state.socket) state.socket.disconnect();
+  // The token is read at each (re)connection attempt.
+  const socket = window.io('/console', { auth: (cb) => cb({ token: state.token }), reconnectionDelayMax: 5000 });
+  state.socket = socket;
+  setConnection('connecting', 'Connecting…');
+
+  socket.on('connect', () => {
+    const restored = state.everConnected;
+    state.everConnected = true;
+    setConnection('live', 'Live');
+    void sync(restored ? 'restored' : 'initial');
+  });
+  socket.on('disconnect', (reason) => {
+    if (reason === 'io client disconnect') return;
+    setConnection('lost', 'Connection lost — reconnecting…');
+    showBanner(`Live connection lost at ${new Date().toLocaleTimeString()}. New alerts are not shown until it is back; reconnecting…`, 'warn');
+    // socket.io retries by itself except after a server-side disconnect (restart, revalidation).
+    if (reason === 'io server disconnect') setTimeout(() => state.socket === socket && state.token && socket.connect(), 2000);
+  });
+  socket.on('connect_error', (err) => {
+    const code = err?.data?.code;
+    if (code === 'UNAUTHENTICATED' || code === 'TOKEN_EXPIRED') {
+      signOut(code === 'TOKEN_EXPIRED' ? 'Your session has expired. Sign in again to resume live alerts.' : 'Please sign in again.');
+      return;
+    }
+    setConnection('lost', 'Connection lost — reconnecting…');
+    if (!socket.active) setTimeout(() => socket.connect(), 2000);
+  });
+  socket.on('alert.raised', (alert) => onLive(alert));
+  socket.on('alert.updated', (alert) => onLive(alert));
+  socket.on('alerts.resync', () => void sync('resync'));
+}
+
+async function sync(reason) {
+  if (state.syncing) return state.syncing;
+  state.syncing = (async () => {
+    const before = new Set(state.store.alerts.keys());
+    let received = 0;
+    try {
+      for (let page = 0; page < 100; page++) {
+        const payload = state.store.lastEventId === null ? {} : { afterId: state.store.lastEventId };
+        const answer = await state.socket.timeout(15000).emitWithAck('alerts.sync', payload);
+        if (answer?.error) {
+          if (answer.error.code === 'UNAUTHENTICATED') signOut('Please sign in again.');
+          else showBanner(`Could not load alerts (${answer.error.code}). Retrying shortly.`, 'warn');
+          return;
+        }
+        const changes = state.store.applySync(answer);
+        received += changes.length;
+        if (reason !== 'initial') for (const change of changes) if (isNewCritical(change)) cue(change.alert);
+        if (!answer.hasMore) break;
+      }
+      $('last-sync').textContent = `Synchronised at ${new Date().toLocaleTimeString()}`;
+      if (reason === 'restored') {
+        const added = [...state.store.alerts.keys()].filter((id) => !before.has(id)).length;
+        showBanner(`Live connection restored. ${added} new alert${added === 1 ? '' : 's'} and ${received} change${received === 1 ? '' : 's'} loaded.`, 'ok', 8000);
+      }
+    } catch {
+      showBanner('Could not load alerts (no answer). Retrying shortly.', 'warn');
+      setTimeout(() => void sync('retry'), 5000);
+    } finally {
+      state.syncing = null;
+      render();
+    }
+  })();
+  return state.syncing;
+}
+
+function onLive(alert) {
+  const result = state.store.apply(alert);
+  if (result.change === 'stale' || result.change === 'same') return;
+  if (isNewCritical(result)) cue(result.alert);
+  if (!state.patients.has(alert.patientId)) void loadPatients(true);
+  state.trends.delete(alert.patientId);
+  render();
+}
+
+// ---------- cues ----------
+
+function cue(alert) {
+  state.highlighted.add(alert.id);
+  showBanner(`New critical alert: ${patientName(alert.patientId)} — ${ruleLabel(alert.rule)} ${formatValue(alert)}`, 'critical');
+  document.title = `(!) Critical alert — Nurse console`;
+  if (state.sound) beep();
+}
+
+// ---------- rendering ----------
+
+function patientName(id) {
+  return state.patients.get(id) ?? `Patient ${id.slice(0, 8)}`;
+}
+
+function cell(row, content, className) {
+  const td = document.createElement('td');
+  if (className) td.className = className;
+  if (content instanceof window.Node) td.appendChild(content);
+  else td.textContent = content;
+  row.appendChild(td);
+  return td;
+}
+
+function button(label, onClick, accessibleName) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = label;
+  b.setAttribute('aria-label', accessibleName);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function render() {
+  const now = Date.now();
+  const body = $('alerts-body');
+  const active = state.store.active();
+  const focusedId = document.activeElement?.dataset?.focusKey;
+  body.replaceChildren();
+  for (const alert of active) {
+    const tr = document.createElement('tr');
+    tr.className = `sev-${alert.severity} st-${alert.status}${state.highlighted.has(alert.id) ? ' is-new' : ''}`;
+    tr.dataset.alertId = alert.id;
+    const sev = document.createElement('span');
+    sev.className = `sev sev-badge-${alert.severity}`;
+    sev.textContent = SEVERITY_LABEL[alert.severity] ?? alert.severity;
+    cell(tr, sev);
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = patientName(alert.patientId);
+    tr.appendChild(th);
+    const rule = cell(tr, ruleLabel(alert.rule) + (alert.escalated ? ' · escalated' : '') + (alert.occurrences > 1 ? ` ×${alert.occurrences}` : ''));
+    if (alert.message) {
+      const message = document.createElement('small');
+      message.className = 'message';
+      message.textContent = alert.message;
+      rule.appendChild(message);
+    }
+    cell(tr, formatValue(alert), 'num');
+    cell(tr, alert.news2Spo2Score === null || alert.news2Spo2Score === undefined ? '—' : String(alert.news2Spo2Score), 'num');
+    const when = cell(tr, ago(Date.parse(alert.openedAt), now));
+    when.title = `Raised ${clockTime(alert.openedAt)}; first abnormal sample ${clockTime(alert.startedAt)}; last ${clockTime(alert.lastTriggeredAt)}`;
+    cell(tr, STATUS_LABEL[alert.status] ?? alert.status);
+    const trend = state.trends.get(alert.patientId);
+    const charts = document.createElement('span');
+    charts.className = 'charts';
+    charts.append(
+      sparkline(trend?.spo2, { label: 'SpO₂', unit: '%', className: 'spark-spo2' }),
+      sparkline(trend?.pulse, { label: 'Pulse', unit: '/min', className: 'spark-pulse' }),
+    );
+    cell(tr, charts);
+    const actions = document.createElement('span');
+    actions.className = 'actions';
+    const name = `${ruleLabel(alert.rule)} for ${patientName(alert.patientId)}`;
+    if (alert.status === 'open') {
+      const ack = button('Acknowledge', () => openAction('ack', alert.id, `ack-${alert.id}`), `Acknowledge ${name}`);
+      ack.dataset.focusKey = `ack-${alert.id}`;
+      actions.appendChild(ack);
+    }
+    const resolve = button('Resolve', () => openAction('resolve', alert.id, `resolve-${alert.id}`), `Resolve ${name}`);
+    resolve.dataset.focusKey = `resolve-${alert.id}`;
+    actions.appendChild(resolve);
+    cell(tr, actions);
+    body.appendChild(tr);
+    void loadTrends(alert.patientId); // no-op while the cached trend is fresh
+  }
+  if (focusedId) body.querySelector(`[data-focus-key="${focusedId}"]`)?.focus();
+  $('alert-count').textContent = `(${active.length})`;
+  $('empty').hidden = active.length > 0;
+  const critical = active.some((a) => a.severity === 'critical' && a.status === 'open');
+  if (!critical) document.title = 'Nurse console — Telemonitoring';
+
+  const resolved = state.store.resolved();
+  $('resolved-count').textContent = `(${resolved.length})`;
+  $('resolved-list').replaceChildren(
+    ...resolved.map((a) => {
+      const li = document.createElement('li');
+      li.textContent = `${patientName(a.patientId)} — ${ruleLabel(a.rule)} ${formatValue(a)} — resolved ${a.resolvedAt ? ago(Date.parse(a.resolvedAt), now) : ''}${a.resolution === 'cleared' ? ' (cleared)' : ''}`;
+      return li;
+    }),
+  );
+}
+
+// ---------- acknowledge / resolve ----------
+
+let pending = null;
+function openAction(kind, alertId, openerKey) {
+  const alert = state.store.alerts.get(alertId);
+  if (!alert) return;
+  pending = { kind, alertId, openerKey };
+  $('action-title').textContent = kind === 'ack' ? 'Acknowledge alert' : 'Resolve alert';
+  $('action-summary').textContent = `${patientName(alert.patientId)} — ${ruleLabel(alert.rule)} ${formatValue(alert)}`;
+  $('action-note').value = '';
+  $('action-error').textContent = '';
+  $('action-dialog').showModal();
+  $('action-note').focus();
+}
+
+async function confirmAction(event) {
+  event.preventDefault();
+  if (!pending) return;
+  const { kind, alertId } = pending;
+  const note = $('action-note').value.trim();
+  $('action-confirm').disabled = true;
+  try {
+    const answer = await state.socket.timeout(10000).emitWithAck(kind === 'ack' ? 'alert.ack' : 'alert.resolve', note ? { id: alertId, note } : { id: alertId });
+    if (answer?.error) {
+      $('action-error').textContent = `Not done: ${answer.error.message} (${answer.error.code})`;
+      return;
+    }
+    state.store.applyAnswer(answer);
+    state.highlighted.delete(alertId);
+    closeAction();
+    showBanner(`${kind === 'ack' ? 'Acknowledged' : 'Resolved'}: ${patientName(answer.patientId)} — ${ruleLabel(answer.rule)}`, 'ok', 5000);
+    render();
+  } catch {
+    $('action-error').textContent = 'No answer from the server (connection lost?). Nothing was changed on this screen; try again.';
+  } finally {
+    $('action-confirm').disabled = false;
+  }
+}
+
+function closeAction() {
+  const key = pending?.openerKey;
+  pending = null;
+  if ($('action-dialog').open) $('action-dialog').close();
+  // The row may have been re-rendered (or be gone once resolved): focus its button, else the table.
+  const opener = key ? document.querySelector(`[data-focus-key="${key}"]`) : null;
+  (opener ?? $('alerts-table')).focus();
+}
+
+// ---------- sign in / out ----------
+
+async function signIn(event) {
+  event.preventDefault();
+  const username = $('username').value.trim();
+  const password = $('password').value;
+  $('login-submit').disabled = true;
+  $('login-message').textContent = '';
+  unlockAudio(); // on a user gesture, so that the cue may sound later
+  try {
+    const { status, body } = await api('/api/auth/login', { method: 'POST', body: JSON.stringify({ username, password }) });
+    if (status !== 200) {
+      $('login-message').textContent = body?.error?.message ? `Sign-in failed: ${body.error.message}` : `Sign-in failed (${status})`;
+      return;
+    }
+    state.token = body.accessToken;
+    state.username = username;
+    sessionStorage.setItem(TOKEN_KEY, state.token);
+    sessionStorage.setItem(USER_KEY, username);
+    $('password').value = '';
+    start();
+  } catch {
+    $('login-message').textContent = 'Sign-in failed: server unreachable.';
+  } finally {
+    $('login-submit').disabled = false;
+  }
+}
+
+function signOut(message) {
+  state.socket?.disconnect();
+  state.socket = null;
+  state.token = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  $('who').hidden = true;
+  $('login').hidden = false;
+  // The board stays visible (stale) under the sign-in form when the session ended by itself.
+  $('board').hidden = !message;
+  $('board').classList.toggle('stale', Boolean(message));
+  $('login-message').textContent = message ?? '';
+  setConnection('off', message ? 'Not connected — sign in' : 'Not connected');
+  if (message) showBanner(message, 'warn');
+  $('username').focus();
+}
+
+function start() {
+  $('login').hidden = true;
+  $('board').hidden = false;
+  $('board').classList.remove('stale');
+  $('who').hidden = false;
+  $('who-name').textContent = state.username ?? '';
+  connect();
+  void loadPatients(true);
+  render();
+  $('alerts-table').focus();
+}
+
+function init() {
+  $('login-form').addEventListener('submit', (e) => void signIn(e));
+  $('sign-out').addEventListener('click', () => {
+    state.store = new AlertStore();
+    state.everConnected = false;
+    render();
+    signOut();
+  });
+  $('action-form').addEventListener('submit', (e) => void confirmAction(e));
+  $('action-cancel').addEventListener('click', () => closeAction());
+  $('action-dialog').addEventListener('cancel', (e) => {
+    e.preventDefault();
+    closeAction();
+  });
+  $('sound-toggle').addEventListener('click', () => {
+    state.sound = !state.sound;
+    $('sound-toggle').setAttribute('aria-pressed', String(state.sound));
+    $('sound-toggle').textContent = state.sound ? 'Sound on' : 'Sound off';
+    if (state.sound) beep();
+  });
+  // Keep "how long ago" current and the sparklines fresh; re-sync now and then as a safety net.
+  setInterval(() => render(), 15000);
+  setInterval(() => {
+    if (state.socket?.connected) void sync('periodic');
+  }, RESYNC_EVERY_MS);
+  if (state.token) start();
+  else $('username').focus();
+}
+
+init();

@@ -1,0 +1,159 @@
+// The physician's patient page: trends (SpO2, pulse, respiratory rate), nights, alerts, thresholds.
+import { alertsOf, currentUser, get, nights, put, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
+import { bucketFor, CHART_METRICS, renderTrendChart, targetFor } from './clinical-charts.js';
+import { renderAlertsTable, renderNightsTable } from './clinical-tables.js';
+import { renderThresholdsForm, thresholdsBody } from './clinical-thresholds.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const state = { patients: [], patientId: params.get('patient'), days: Number(params.get('days')) || 7, thresholds: null };
+
+function showSignIn(message = '') {
+  $('workspace').hidden = true;
+  $('sign-out').hidden = true;
+  $('whoami').textContent = '';
+  $('sign-in').hidden = false;
+  $('sign-in-error').textContent = message;
+}
+
+whenSignedOut(() => showSignIn('Your session has ended: please sign in again.'));
+
+$('sign-in-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    await signIn($('username').value, $('password').value);
+    $('password').value = '';
+    await start();
+  } catch (err) {
+    $('sign-in-error').textContent = err.message;
+  }
+});
+
+$('sign-out').addEventListener('click', () => {
+  signOut();
+  showSignIn();
+});
+
+for (const button of document.querySelectorAll('.periods button')) {
+  button.addEventListener('click', () => {
+    state.days = Number(button.dataset.days);
+    void loadPatient();
+  });
+}
+
+$('patient-select').addEventListener('change', () => {
+  state.patientId = $('patient-select').value;
+  void loadPatient();
+});
+
+$('report-month').addEventListener('change', updateReportLink);
+
+function updateReportLink() {
+  const q = new URLSearchParams({ patient: state.patientId ?? '', month: $('report-month').value });
+  $('report-link').href = `/report.html?${q}`;
+}
+
+function previousMonth(now) {
+  const d = new Date(now.getFullYear(), now.getMonth() - 1, 1);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
+}
+
+async function start() {
+  $('sign-in').hidden = true;
+  $('workspace').hidden = false;
+  $('sign-out').hidden = false;
+  $('whoami').textContent = currentUser() ?? '';
+  $('report-month').value = previousMonth(new Date());
+  try {
+    state.patients = await get('/api/patients');
+  } catch (err) {
+    if (err.status === 401) return;
+    state.patients = [];
+    $('status').textContent = `Patient list unavailable (${err.message}).`;
+  }
+  if (!state.patientId && state.patients.length) state.patientId = state.patients[0].id;
+  const select = $('patient-select');
+  select.replaceChildren();
+  const option = (text, value) => Object.assign(document.createElement('option'), { textContent: text, value });
+  for (const p of state.patients) select.append(option(`${p.displayName} (${p.profile})`, p.id));
+  if (state.patientId && !state.patients.some((p) => p.id === state.patientId)) select.append(option(state.patientId, state.patientId));
+  if (state.patientId) select.value = state.patientId;
+  if (state.patientId) await loadPatient();
+  else $('status').textContent = 'No patient in your care teams.';
+}
+
+async function loadPatient() {
+  const id = state.patientId;
+  if (!id) return;
+  updateReportLink();
+  for (const b of document.querySelectorAll('.periods button')) b.setAttribute('aria-pressed', String(Number(b.dataset.days) === state.days));
+  const patient = state.patients.find((p) => p.id === id);
+  $('patient-title').textContent = patient ? `${patient.displayName} — ${patient.profile}` : 'Patient';
+  $('status').textContent = 'Loading…';
+  const to = new Date();
+  const from = new Date(to.getTime() - state.days * 86_400_000);
+  const { bucket, bucketMs } = bucketFor(state.days);
+  $('period-label').textContent = `(${state.days} days, ${bucket} buckets)`;
+  const results = await Promise.allSettled([
+    loadThresholds(id),
+    ...CHART_METRICS.map((m) => trends(id, m.metric, from, to, bucket)),
+    nights(id, Math.min(state.days, 92)),
+    alertsOf(id),
+  ]);
+  if (state.patientId !== id) return; // another patient was chosen meanwhile
+  const [thresholdsResult, ...rest] = results;
+  const profile = patient?.profile ?? thresholdsResult.value?.profile;
+  const charts = $('charts');
+  charts.replaceChildren();
+  CHART_METRICS.forEach((m, i) => {
+    const figure = document.createElement('figure');
+    const caption = document.createElement('figcaption');
+    caption.textContent = `${m.title} (${m.unit})`;
+    const box = document.createElement('div');
+    figure.append(caption, box);
+    figure.dataset.metric = m.metric;
+    charts.append(figure);
+    const r = rest[i];
+    if (r.status === 'fulfilled') {
+      renderTrendChart(box, { ...m, buckets: r.value, fromMs: from.getTime(), toMs: to.getTime(), bucketMs, target: targetFor(m.metric, profile) });
+    } else box.textContent = `Unavailable: ${r.reason.message}`;
+  });
+  const nightsResult = rest[CHART_METRICS.length];
+  if (nightsResult.status === 'fulfilled') renderNightsTable($('nights'), nightsResult.value);
+  else $('nights').textContent = `Unavailable: ${nightsResult.reason.message}`;
+  const alertsResult = rest[CHART_METRICS.length + 1];
+  if (alertsResult.status === 'fulfilled') renderAlertsTable($('alerts'), alertsResult.value);
+  else $('alerts').textContent = `Unavailable: ${alertsResult.reason.message}`;
+  const failed = results.filter((r) => r.status === 'rejected').length;
+  $('status').textContent = failed ? `${failed} part(s) could not be loaded.` : `Updated ${new Date().toLocaleTimeString()}.`;
+  document.body.dataset.ready = 'true';
+}
+
+async function loadThresholds(id) {
+  try {
+    state.thresholds = await get(`/api/patients/${encodeURIComponent(id)}/thresholds`);
+    renderThresholdsForm($('thresholds-form'), state.thresholds);
+    $('thresholds-status').textContent = state.thresholds.updatedAt ? `Last changed ${new Date(state.thresholds.updatedAt).toLocaleString()}` : '';
+    return state.thresholds;
+  } catch (err) {
+    $('thresholds-form').replaceChildren();
+    $('thresholds-status').textContent = `Thresholds unavailable (${err.message}).`;
+    throw err;
+  }
+}
+
+$('thresholds-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const id = state.patientId;
+  try {
+    const saved = await put(`/api/patients/${encodeURIComponent(id)}/thresholds`, thresholdsBody($('thresholds-form'), state.thresholds));
+    state.thresholds = saved ?? state.thresholds;
+    renderThresholdsForm($('thresholds-form'), state.thresholds);
+    $('thresholds-status').textContent = 'Saved.';
+  } catch (err) {
+    $('thresholds-status').textContent = `Not saved: ${err.message}`;
+  }
+});
+
+if (currentUser()) void start();
+else showSignIn();

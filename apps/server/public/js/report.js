@@ -1,0 +1,128 @@
+// Printable monthly report: /report.html?patient=<id>&month=YYYY-MM (default: last month).
+import { alertsOf, currentUser, get, nights, signIn, trends, whenSignedOut } from './clinical-api.js';
+import { CHART_METRICS, renderTrendChart, targetFor } from './clinical-charts.js';
+import { cell, renderAlertsTable, renderNightsTable, summarizeNights } from './clinical-tables.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const patientId = params.get('patient');
+const SIX_HOURS = 21_600_000;
+
+function defaultMonth(now) {
+  const d = new Date(now.getFullYear(), now.getMonth() - 1, 1);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
+}
+
+/**
+ * The month in the browser's timezone: [first day 00:00, first day of next month 00:00), and its
+ * nights up to last night at most (a report of the current month stops at last night).
+ */
+export function monthRange(month, now) {
+  const [y, m] = month.split('-').map(Number);
+  const from = new Date(y, m - 1, 1);
+  const to = new Date(y, m, 1);
+  const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+  const last = new Date(Math.min(new Date(y, m, 0).getTime(), yesterday.getTime()));
+  const days = last < from ? 0 : last.getDate();
+  const lastNight = `${last.getFullYear()}-${String(last.getMonth() + 1).padStart(2, '0')}-${String(last.getDate()).padStart(2, '0')}`;
+  return { from, to, days, lastNight };
+}
+
+function showSignIn(message = '') {
+  $('report').hidden = true;
+  $('sign-in').hidden = false;
+  $('sign-in-error').textContent = message;
+}
+
+whenSignedOut(() => showSignIn('Your session has ended: please sign in again.'));
+
+$('sign-in-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    await signIn($('username').value, $('password').value);
+    $('password').value = '';
+    await load();
+  } catch (err) {
+    $('sign-in-error').textContent = err.message;
+  }
+});
+
+$('print').addEventListener('click', () => window.print());
+$('month').addEventListener('change', () => {
+  params.set('month', $('month').value);
+  location.search = params.toString();
+});
+
+const fmt = (v, digits = 1, unit = '') => (v === null || v === undefined ? '—' : `${Number(v).toFixed(digits)}${unit}`);
+
+async function load() {
+  $('sign-in').hidden = true;
+  $('report').hidden = false;
+  if (!patientId) {
+    $('status').textContent = 'No patient given (?patient=<id>).';
+    return;
+  }
+  const month = /^\d{4}-\d{2}$/.test(params.get('month') ?? '') ? params.get('month') : defaultMonth(new Date());
+  $('month').value = month;
+  $('back-link').href = `/patient.html?patient=${encodeURIComponent(patientId)}`;
+  const { from, to, days, lastNight } = monthRange(month, new Date());
+  $('status').textContent = 'Loading…';
+  const [patients, thresholds, nightRows, alerts, ...series] = await Promise.allSettled([
+    get('/api/patients'),
+    get(`/api/patients/${encodeURIComponent(patientId)}/thresholds`),
+    days > 0 ? nights(patientId, days, lastNight) : Promise.resolve([]),
+    alertsOf(patientId, 500),
+    ...CHART_METRICS.map((m) => trends(patientId, m.metric, from, to, '6h')),
+  ]);
+  const patient = patients.status === 'fulfilled' ? patients.value.find((p) => p.id === patientId) : undefined;
+  const profile = patient?.profile ?? (thresholds.status === 'fulfilled' ? thresholds.value.profile : undefined);
+  $('r-patient').textContent = patient?.displayName ?? patientId;
+  $('r-profile').textContent = profile ?? '—';
+  $('r-period').textContent = `${from.toLocaleDateString()} – ${new Date(to.getTime() - 1).toLocaleDateString()}`;
+  $('r-prepared').textContent = `${new Date().toLocaleString()} by ${currentUser() ?? '—'}`;
+
+  const charts = $('charts');
+  charts.replaceChildren();
+  CHART_METRICS.forEach((m, i) => {
+    const figure = document.createElement('figure');
+    figure.dataset.metric = m.metric;
+    const box = document.createElement('div');
+    figure.append(cell('figcaption', `${m.title} (${m.unit})`), box);
+    charts.append(figure);
+    const r = series[i];
+    if (r.status === 'fulfilled') renderTrendChart(box, { ...m, buckets: r.value, fromMs: from.getTime(), toMs: to.getTime(), bucketMs: SIX_HOURS, target: targetFor(m.metric, profile) });
+    else box.textContent = `Unavailable: ${r.reason.message}`;
+  });
+
+  if (nightRows.status === 'fulfilled') {
+    renderNightsTable($('nights'), nightRows.value);
+    const s = summarizeNights(nightRows.value);
+    const summary = $('summary');
+    summary.replaceChildren();
+    const items = [
+      ['Nights with ventilation ≥ 4 h', `${s.nightsUsed4h} / ${s.nights}`],
+      ['Mean usage', fmt(s.meanUsage, 1, ' h')],
+      ['Mean AHI', fmt(s.meanAhi, 1, ' /h')],
+      ['Mean leak (p95)', fmt(s.meanLeak, 0, ' L/min')],
+      ['Nights with oximetry', `${s.oximetryNights} / ${s.nights}`],
+      ['Mean night SpO₂', fmt(s.meanSpo2, 1, ' %')],
+      ['Mean T90', fmt(s.meanT90, 1, ' %')],
+      ['Mean ODI 3 %', fmt(s.meanOdi, 1, ' /h')],
+    ];
+    for (const [k, v] of items) summary.append(cell('dt', k), cell('dd', v));
+  } else $('nights').textContent = `Unavailable: ${nightRows.reason.message}`;
+
+  if (alerts.status === 'fulfilled') {
+    // Alerts of the month: started in it, or still active during it.
+    const inMonth = alerts.value
+      .filter((a) => Date.parse(a.startedAt) < to.getTime() && (!a.resolvedAt || Date.parse(a.resolvedAt) >= from.getTime()))
+      .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+    renderAlertsTable($('alerts'), inMonth);
+  } else $('alerts').textContent = `Unavailable: ${alerts.reason.message}`;
+  const failed = [patients, thresholds, nightRows, alerts, ...series].filter((r) => r.status === 'rejected').length;
+  $('status').textContent = failed ? `${failed} part(s) could not be loaded.` : 'Ready to print.';
+  document.body.dataset.ready = 'true';
+}
+
+if (currentUser()) void load();
+else showSignIn();

@@ -1,0 +1,143 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { PoolClient } from 'pg';
+import { news2Spo2Score, SEVERITY_RANK, type PatientProfile } from '#domain';
+import type { RuleDecision } from '#rules';
+import { AuditService } from '../audit/audit.service.js';
+import { AlertEventsHub, type AlertEventMessage } from '../events/event-hubs.js';
+import { AlertRepository, toAlertView, type AlertEventKind } from './alert.repository.js';
+import { AlertWriteRepository, type ActiveAlertRow } from './alert-write.repository.js';
+import { RuleDataRepository } from './rule-data.repository.js';
+
+/** Whom a decision is about. */
+export interface DecisionTarget {
+  patientId: string;
+  /** The device whose samples decided; null for patient-level rules (nights, baseline). */
+  deviceId: string | null;
+  profile: PatientProfile;
+  /** The physician's "assume on oxygen" setting, for the NEWS2 score when the engine had no SpO2. */
+  assumeOnOxygen?: boolean;
+}
+
+const SYSTEM_ACTOR = { userId: null, role: 'system' };
+
+/**
+ * Persists the engine's decisions. Each decision is one transaction: the alert row, its event
+ * (monotonic id) and the audit record; the console is told after the commit.
+ *
+ * Identity is in the database: at most one open-or-acknowledged alert per (patient, rule), by the
+ * partial unique index alerts_one_active_per_rule. Two evaluators raising the same alert at once:
+ * one INSERT wins, the other's ON CONFLICT DO NOTHING waits for it, then updates the same row.
+ * An episode is identified by its start, so the same episode decided twice is not a new occurrence.
+ */
+@Injectable()
+export class AlertDecisionService {
+  private readonly logger = new Logger('AlertDecisions');
+
+  constructor(
+    private readonly alerts: AlertRepository,
+    private readonly writes: AlertWriteRepository,
+    private readonly data: RuleDataRepository,
+    private readonly audit: AuditService,
+    private readonly hub: AlertEventsHub,
+  ) {}
+
+  /** Applies one decision; returns the committed event it produced (already published), if any. */
+  async apply(target: DecisionTarget, decision: RuleDecision): Promise<AlertEventMessage | null> {
+    // Most clears find nothing to clear (e.g. device.silent when a device speaks): one read, no transaction.
+    if (decision.kind === 'clear' && !(await this.writes.hasActive(target.patientId, decision.rule))) return null;
+    const message = await this.writes.inTransaction((client) =>
+      decision.kind === 'clear' ? this.clear(client, target, decision) : this.raiseOrUpdate(client, target, decision),
+    );
+    if (message) {
+      this.logger.log({ alertId: message.alert.id, rule: decision.rule, kind: message.kind, deviceId: target.deviceId }, 'alert transition');
+      await this.hub.publish(message);
+    }
+    return message;
+  }
+
+  private async raiseOrUpdate(client: PoolClient, target: DecisionTarget, d: RuleDecision): Promise<AlertEventMessage | null> {
+    let active = await this.writes.findActive(client, target.patientId, d.rule);
+    if (!active) {
+      // A raise of an episode already recorded (and since resolved) is a replay: nothing new.
+      // An update with no open alert means a professional resolved it while the episode went on
+      // getting worse: that deserves a new alert.
+      if (d.kind === 'raise' && (await this.writes.episodeRecorded(client, target.patientId, d.rule, d.startedAt))) return null;
+      const news2 = d.news2Spo2Score ?? (await this.news2At(client, target, d.at));
+      const id = await this.writes.insertActive(client, target, d, news2);
+      if (id) return this.transition(client, id, 'raised', d);
+      active = await this.writes.findActive(client, target.patientId, d.rule); // lost the race: update the winner's row
+      if (!active) throw new Error('alert vanished between conflict and select');
+    }
+    return this.updateActive(client, active, d);
+  }
+
+  private async updateActive(client: PoolClient, a: ActiveAlertRow, d: RuleDecision): Promise<AlertEventMessage | null> {
+    const sameEpisode = d.startedAt === a.started_at.getTime() || d.startedAt === a.episode_started_at?.getTime();
+    const newOccurrence = d.kind === 'raise' && !sameEpisode;
+    const newer = d.at >= a.last_triggered_at.getTime();
+    const severityUp = SEVERITY_RANK[d.severity] > SEVERITY_RANK[a.severity];
+    const valueChanged = newer && (d.value !== a.value || d.message !== a.message || d.at !== a.last_triggered_at.getTime());
+    if (!newOccurrence && !severityUp && !valueChanged) return null;
+    await this.writes.updateActive(client, a.id, d, { newOccurrence, newer, severityUp });
+    const kind: AlertEventKind | null = severityUp ? 'severity' : newOccurrence ? 'occurrence' : null;
+    // A worse value within the same episode updates the row without a transition (no event).
+    return kind ? this.transition(client, a.id, kind, d) : null;
+  }
+
+  private async clear(client: PoolClient, target: DecisionTarget, d: RuleDecision): Promise<AlertEventMessage | null> {
+    const a = await this.writes.findActive(client, target.patientId, d.rule);
+    if (!a) return null;
+    // Another device's episode, or evidence older than the alert's last trigger (a backlog, an
+    // older night re-evaluated), does not clear it.
+    if (a.device_id && target.deviceId && a.device_id !== target.deviceId) return null;
+    if (d.at < a.last_triggered_at.getTime()) return null;
+    await this.writes.resolveCleared(client, a.id);
+    return this.transition(client, a.id, 'resolved', d);
+  }
+
+  /** Records the event and the audit entry of a system transition and builds the console message. */
+  async transition(
+    client: PoolClient,
+    alertId: string,
+    kind: AlertEventKind,
+    d: Pick<RuleDecision, 'rule' | 'message'> | null,
+  ): Promise<AlertEventMessage> {
+    const row = (await this.alerts.findById(alertId, client))!;
+    const eventId = await this.alerts.appendEvent(client, row, kind, null, kind === 'resolved' && d ? d.message : null);
+    await this.audit.record(
+      {
+        action: `alert.${AUDIT_ACTION[kind]}`,
+        actor: SYSTEM_ACTOR,
+        patientId: row.patient_id,
+        targetType: 'alert',
+        targetId: row.id,
+        details: { rule: row.rule, severity: row.severity, eventId },
+      },
+      client,
+    );
+    return {
+      eventId,
+      kind,
+      event: kind === 'raised' ? 'alert.raised' : 'alert.updated',
+      careTeamId: row.care_team_id,
+      physicianIds: row.escalated ? await this.alerts.physiciansOfPatient(row.patient_id, client) : [],
+      alert: toAlertView(row),
+    };
+  }
+
+  /** Within the transaction's connection: never wait for a second pool connection while holding one. */
+  private async news2At(client: PoolClient, target: DecisionTarget, at: number): Promise<number | null> {
+    const latest = await this.data.latestSpo2(target.patientId, at, client);
+    if (!latest) return null;
+    return news2Spo2Score(latest.spo2, target.profile, latest.onOxygen || target.assumeOnOxygen === true);
+  }
+}
+
+const AUDIT_ACTION: Record<AlertEventKind, string> = {
+  raised: 'raise',
+  occurrence: 'occurrence',
+  severity: 'severity',
+  acknowledged: 'acknowledge',
+  resolved: 'clear',
+  escalated: 'escalate',
+};

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AlertQueryService } from './alert-query.service.js';
+import { AlertsController } from './alerts.controller.js';
+import { AlertsModule } from './alerts.module.js';
+import { ThresholdsController } from './thresholds.controller.js';
+import { ThresholdsService } from './thresholds.service.js';
+
+/** REST: alerts (list, read, acknowledge, resolve) and per-patient thresholds. */
+@Module({
+  imports: [AlertsModule],
+  controllers: [AlertsController, ThresholdsController],
+  providers: [AlertQueryService, ThresholdsService],
+})
+export class AlertsApiModule {}

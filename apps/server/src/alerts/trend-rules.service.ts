@@ -1,0 +1,118 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  addDays,
+  daysBetween,
+  effectiveSettings,
+  evaluateNightRules,
+  evaluateOximetryBaseline,
+  lastCompleteNight,
+  lastSettledNight,
+  nightEnd,
+  nightKeyOf,
+  zonedEpoch,
+  type MissingNights,
+  type RuleDecision,
+} from '#rules';
+import { AlertDecisionService } from './alert-decision.service.js';
+import { RuleDataRepository, type PatientRuleContext } from './rule-data.repository.js';
+
+/** Nights the rules may look back over when evaluating one night (longest window plus streaks). */
+const NIGHTS_LOOKBACK = 45;
+/** A backlog of sessions re-evaluates at most this many of its nights (the latest ones). */
+const MAX_NIGHTS_PER_EVALUATION = 31;
+
+/**
+ * Night rules (ventilation summaries) and oximetry.baseline (daily means), evaluated for a
+ * patient: when sessions arrive (each night they belong to, then the latest night) and by the
+ * scheduler (night rules for the last settled night, baseline for the last complete day).
+ * Decisions are idempotent, so any number of reruns is safe.
+ *
+ * Missing nights: on arrival they are unknown (a backlog is committed out of order by parallel
+ * ingest connections, so a night not stored yet may be in flight); only the scheduler counts a
+ * night with no session as 0 h, and only once it is settled (SETTLE_HOURS after its end).
+ */
+@Injectable()
+export class TrendRulesService {
+  private readonly logger = new Logger('TrendRules');
+
+  constructor(
+    private readonly data: RuleDataRepository,
+    private readonly decisions: AlertDecisionService,
+  ) {}
+
+  /** After sessions were stored: evaluates the nights they belong to, and the latest night. */
+  async onSessions(patientId: string, sessionStarts: readonly number[]): Promise<number> {
+    const patient = await this.data.patientContext(patientId);
+    const span = await this.data.sessionSpan(patientId);
+    if (!patient || !span) return 0;
+    const nights = new Set(sessionStarts.map((s) => nightKeyOf(s, patient.timezone)));
+    nights.add(nightKeyOf(span.latest, patient.timezone));
+    return this.evaluateNights(patient, span.first, [...nights], 'unknown');
+  }
+
+  /**
+   * The scheduler's run at `now`: night rules for the last settled night (a night with no
+   * session counts as 0 h: every night up to it is settled), oximetry.baseline for the last
+   * complete day.
+   */
+  async nightlyForPatient(patientId: string, now: number): Promise<number> {
+    const patient = await this.data.patientContext(patientId);
+    if (!patient) return 0;
+    const span = await this.data.sessionSpan(patientId);
+    let count = span ? await this.evaluateNights(patient, span.first, [lastSettledNight(now, patient.timezone)], 'zero') : 0;
+    count += await this.baselineForPatient(patient, lastCompleteNight(now, patient.timezone));
+    return count;
+  }
+
+  /** oximetry.baseline for one (noon-to-noon) day. */
+  async baselineForPatient(patient: PatientRuleContext, day: string): Promise<number> {
+    const settings = effectiveSettings(patient.profile, patient.overrides);
+    const p = settings['oximetry.baseline'];
+    if (!p.enabled) return 0;
+    const from = zonedEpoch(addDays(day, -p.baselineDays), 12, patient.timezone);
+    const days = await this.data.dailyOximetry(patient.id, patient.timezone, from, nightEnd(day, patient.timezone));
+    const d = evaluateOximetryBaseline(days, day, patient.timezone, settings);
+    return d ? this.apply(patient, d) : 0;
+  }
+
+  async baselineForPatientId(patientId: string, day: string): Promise<number> {
+    const patient = await this.data.patientContext(patientId);
+    return patient ? this.baselineForPatient(patient, day) : 0;
+  }
+
+  private async evaluateNights(patient: PatientRuleContext, firstSessionAt: number, nights: string[], missingNights: MissingNights): Promise<number> {
+    const firstNight = nightKeyOf(firstSessionAt, patient.timezone);
+    const sorted = [...new Set(nights)]
+      .filter((n) => daysBetween(firstNight, n) >= 0)
+      .sort()
+      .slice(-MAX_NIGHTS_PER_EVALUATION);
+    if (sorted.length === 0) return 0;
+    const settings = effectiveSettings(patient.profile, patient.overrides);
+    const from = zonedEpoch(addDays(sorted[0]!, -NIGHTS_LOOKBACK), 12, patient.timezone);
+    const to = nightEnd(sorted[sorted.length - 1]!, patient.timezone);
+    const sessions = await this.data.sessions(patient.id, from, to);
+    let count = 0;
+    for (const night of sorted) {
+      const upTo = nightEnd(night, patient.timezone);
+      const decisions = evaluateNightRules({
+        sessions: sessions.filter((s) => s.start < upTo),
+        firstSessionAt,
+        night,
+        timeZone: patient.timezone,
+        settings,
+        missingNights,
+      });
+      for (const d of decisions) count += await this.apply(patient, d);
+    }
+    return count;
+  }
+
+  private async apply(patient: PatientRuleContext, d: RuleDecision): Promise<number> {
+    const settings = effectiveSettings(patient.profile, patient.overrides);
+    const message = await this.decisions.apply(
+      { patientId: patient.id, deviceId: null, profile: patient.profile, assumeOnOxygen: settings['spo2.high_on_o2'].assumeOnOxygen },
+      d,
+    );
+    return message ? 1 : 0;
+  }
+}

@@ -1,0 +1,80 @@
+import { DynamicModule, Module, type Type } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import { AccessModule } from './access/access.module.js';
+import { AlertsApiModule } from './alerts/alerts-api.module.js';
+import { AlertsModule } from './alerts/alerts.module.js';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { BrokerAuthModule } from './broker-auth/broker-auth.module.js';
+import { ClinicalModule } from './clinical/clinical.module.js';
+import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { APP_CONFIG, type AppConfig, type ProcessRole } from './config/app-config.js';
+import { AlertRelayModule } from './console/alert-relay.module.js';
+import { ConsoleModule } from './console/console.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { DemoModule } from './demo/demo.module.js';
+import { EventHubsModule } from './events/event-hubs.js';
+import { FhirModule } from './fhir/fhir.module.js';
+import { HealthModule } from './health/health.module.js';
+import { IngestModule } from './ingest/ingest.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { RegistryModule } from './registry/registry.module.js';
+import { SchedulerModule } from './scheduler/scheduler.module.js';
+
+/** Log keys that may carry secrets or patient data: never written (STYLE.md §7). */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.body.password',
+  '*.password',
+  '*.secret',
+  '*.displayName',
+  '*.ins',
+  '*.token',
+];
+
+/** Which feature modules each process role runs. One process can hold all roles (see docs/architecture.md). */
+const ROLE_MODULES: Record<ProcessRole, Type[]> = {
+  api: [RegistryModule, AlertsModule, AlertsApiModule, ConsoleModule, ClinicalModule, FhirModule, BrokerAuthModule],
+  ingest: [IngestModule, AlertsModule],
+  scheduler: [SchedulerModule, AlertsModule],
+};
+
+@Module({})
+export class AppModule {
+  static register(config: AppConfig): DynamicModule {
+    const features = new Set<Type>();
+    for (const role of config.roles) for (const m of ROLE_MODULES[role]) features.add(m);
+    if (config.demo && config.roles.includes('api')) features.add(DemoModule);
+    // Without the console gateway in this process, relay committed alert events to the gateways.
+    if (!config.roles.includes('api')) features.add(AlertRelayModule);
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            redact: { paths: LOG_REDACT, censor: '[redacted]' },
+            genReqId: (req) => (req.headers['x-correlation-id'] as string | undefined) ?? randomUUID(),
+            autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+            // Paths carry ids only; query strings may carry dates, never names.
+            serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }) },
+          },
+        }),
+        DatabaseModule,
+        EventHubsModule,
+        MetricsModule,
+        AuditModule,
+        AuthModule,
+        AccessModule,
+        HealthModule,
+        ...features,
+      ],
+      providers: [{ provide: APP_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: AllExceptionsFilter }],
+      exports: [APP_CONFIG],
+    };
+  }
+}

@@ -1,0 +1,144 @@
+import 'reflect-metadata';
+import { Logger as NestLogger, ValidationPipe, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { AppModule } from './app.module.js';
+import { hashSecret } from './auth/password.js';
+import type { AppConfig } from './config/app-config.js';
+import { createPool } from './database/database.module.js';
+import { migrate } from './database/migrator.js';
+import { createEmbeddedBrokerAuth, PgDeviceCredentialLookup } from './broker-auth/embedded-broker-auth.js';
+import { startEmbeddedBroker } from './infrastructure/embedded-broker.js';
+import { startEmbeddedPostgres } from './infrastructure/embedded-postgres.js';
+import { MIGRATIONS_DIR, PUBLIC_DIR } from './paths.js';
+
+export interface Infrastructure {
+  /** The configuration with the embedded services' addresses filled in. */
+  config: AppConfig;
+  stop: () => Promise<void>;
+}
+
+/**
+ * With neither DATABASE_URL nor MQTT_URL set, starts the embedded PostgreSQL and MQTT broker
+ * (CONTRACT.md §5) and returns the configuration pointing at them.
+ */
+export async function startInfrastructure(config: AppConfig, log: (msg: string) => void): Promise<Infrastructure> {
+  if (config.database.url && config.mqtt.url) return { config, stop: async () => {} };
+  const postgres = await startEmbeddedPostgres({
+    dataDir: config.embedded.dataDir,
+    port: config.embedded.pgPort,
+    fresh: config.embedded.fresh,
+    log,
+  });
+  // The embedded broker authenticates devices against the devices table (docs/security.md). Its
+  // pool is queried only when a client connects, so the broker may start before the migrations.
+  const authPool = createPool(postgres.url, 2, 'telemonitoring-broker-auth');
+  // Not a valid device id (":"), so no device can ever claim it.
+  const internal = { username: 'tm:backend', password: randomBytes(24).toString('base64url') };
+  const broker = await startEmbeddedBroker({
+    port: config.embedded.mqttPort,
+    hooks: createEmbeddedBrokerAuth({ lookup: new PgDeviceCredentialLookup(authPool), internal }),
+  });
+  log(`embedded PostgreSQL on ${postgres.url.replace(/:[^:@/]+@/, ':***@')}, embedded MQTT broker on ${broker.url}`);
+  const jwtSecret = config.auth.jwtSecret ?? (await demoJwtSecret(config.embedded.dataDir));
+  return {
+    config: {
+      ...config,
+      database: { ...config.database, url: postgres.url },
+      // aedes speaks MQTT 3.1.1 and has no shared subscriptions: ingestion uses one plain subscription.
+      mqtt: { ...config.mqtt, url: broker.url, sharedSubscriptions: false, protocolVersion: 4, ...internal },
+      embeddedBroker: true,
+      auth: { ...config.auth, jwtSecret },
+    },
+    stop: async () => {
+      await broker.stop();
+      await authPool.end().catch(() => undefined);
+      await postgres.stop();
+    },
+  };
+}
+
+/** The demo's token secret is random per data directory and kept there, so tokens survive a restart. */
+async function demoJwtSecret(dataDir: string): Promise<string> {
+  const file = join(resolve(dataDir), 'jwt-secret');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  await mkdir(resolve(dataDir), { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+/** Applies pending migrations, then creates the first admin if asked and none exists. */
+export async function prepareDatabase(config: AppConfig, log: (msg: string) => void): Promise<void> {
+  const pool = createPool(config.database.url!, 2, 'telemonitoring-migrate');
+  try {
+    if (config.database.migrateOnStart) {
+      const result = await migrate(pool, MIGRATIONS_DIR, log);
+      log(`database schema up to date (${result.flavour}, ${result.applied.length} migration(s) applied)`);
+    }
+    if (config.bootstrapAdmin) {
+      const { username, password } = config.bootstrapAdmin;
+      const created = await pool.query(
+        `INSERT INTO users (username, password_hash, role)
+         SELECT $1, $2, 'admin' WHERE NOT EXISTS (SELECT 1 FROM users WHERE role = 'admin')
+         ON CONFLICT (username) DO NOTHING`,
+        [username, await hashSecret(password)],
+      );
+      if (created.rowCount) log(`bootstrap admin "${username}" created`);
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Builds the Nest application (pipes, filter, OpenAPI, static console) without listening. */
+export async function createApp(config: AppConfig, options: { logger?: boolean } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    bufferLogs: options.logger !== false,
+    logger: options.logger === false ? false : undefined,
+    bodyParser: false,
+  });
+  if (options.logger !== false) app.useLogger(app.get(Logger));
+  // Bodies above 1 MiB are refused with 413 before any handler runs.
+  app.useBodyParser('json', { limit: '1mb' });
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
+  );
+  app.enableShutdownHooks();
+  app.set('trust proxy', 'loopback');
+  if (existsSync(PUBLIC_DIR)) app.useStaticAssets(PUBLIC_DIR, { index: false, redirect: false });
+  const openApi = new DocumentBuilder()
+    .setTitle('Respiratory telemonitoring API')
+    .setDescription('REST API of CONTRACT.md §4. Every patient-scoped route answers 404 for a patient outside your care teams.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
+  return app;
+}
+
+/** The whole start sequence of `npm start`. */
+export async function run(config: AppConfig): Promise<{ app: INestApplication; stop: () => Promise<void> }> {
+  const logger = new NestLogger('Bootstrap');
+  const log = (msg: string) => logger.log(msg);
+  const infra = await startInfrastructure(config, log);
+  await prepareDatabase(infra.config, log);
+  const app = await createApp(infra.config);
+  await app.listen(infra.config.http.port, infra.config.http.host ?? '0.0.0.0');
+  const url = `http://localhost:${infra.config.http.port}`;
+  log(`roles: ${infra.config.roles.join(', ')}${infra.config.demo ? ' (demo mode)' : ''}`);
+  log(`API on ${url}/api (OpenAPI ${url}/api/docs), nurse console on ${url}/console, health ${url}/health`);
+  return {
+    app,
+    stop: async () => {
+      await app.close();
+      await infra.stop();
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ClinicalController } from './clinical.controller.js';
+import { NightsRepository } from './nights.repository.js';
+import { NightsService } from './nights.service.js';
+import { PatientReadGate } from './patient-read.gate.js';
+import { TrendsRepository } from './trends.repository.js';
+import { TrendsService } from './trends.service.js';
+
+/** Physicians' trends, nights and reports (issue 5). */
+@Module({
+  controllers: [ClinicalController],
+  providers: [PatientReadGate, TrendsRepository, TrendsService, NightsRepository, NightsService],
+  exports: [PatientReadGate, TrendsRepository, NightsService],
+})
+export class ClinicalModule {}

@@ -1,0 +1,277 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  getMetadataStorage,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+/** Processes can run every role (demo, small sites) or one role each (scale-out): see docs/architecture.md. */
+export const PROCESS_ROLES = ['api', 'ingest', 'scheduler'] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+
+/** The environment as read. Each property is named after its variable so errors name the variable. */
+class Environment {
+  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional() @IsString() @Matches(/^(mqtts?|wss?|tcp):\/\//, { message: 'MQTT_URL must be an mqtt://, mqtts://, ws:// or wss:// URL' })
+  MQTT_URL?: string;
+
+  @IsOptional() @IsString() MQTT_USERNAME?: string;
+  @IsOptional() @IsString() MQTT_PASSWORD?: string;
+  /** false for brokers without `$share/` groups (the embedded aedes): one plain subscription on one connection. */
+  @Transform(toBool) @IsBoolean() MQTT_SHARED_SUBSCRIPTIONS = true;
+  /** 5 (default: session expiry, receive maximum) or 4 (MQTT 3.1.1, the embedded aedes). */
+  @Transform(toInt) @IsIn([4, 5], { message: 'MQTT_PROTOCOL_VERSION must be 4 (MQTT 3.1.1) or 5' }) MQTT_PROTOCOL_VERSION: 4 | 5 = 5;
+
+  /** The backend's provisioning identity on Mosquitto (dynamic security admin): see docs/security.md. */
+  @IsOptional() @IsString() MQTT_ADMIN_USERNAME?: string;
+  @IsOptional() @IsString() MQTT_ADMIN_PASSWORD?: string;
+
+  @IsOptional() @IsString() @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL?: string;
+
+  /** Prefix of every Redis key and channel this deployment uses (several deployments may share one Redis). */
+  @IsString() @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'REDIS_KEY_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ . : -' })
+  REDIS_KEY_PREFIX = 'tm';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsOptional() @IsString() HOST?: string;
+
+  @Transform(toBool) @IsOptional() @IsBoolean() DEMO?: boolean;
+
+  /** In demo mode, whether to start the device simulator (tests seed the demo without it). */
+  @Transform(toBool) @IsBoolean() DEMO_SIMULATOR = true;
+
+  @Transform(toBool) @IsBoolean() MIGRATE_ON_START = true;
+
+  @Transform(toList) @IsIn(PROCESS_ROLES, { each: true, message: `ROLES must be a comma-separated list of ${PROCESS_ROLES.join(', ')}` })
+  ROLES: ProcessRole[] = [...PROCESS_ROLES];
+
+  /** Signs access tokens. Required outside the demo; the demo generates one per data directory. */
+  @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET?: string;
+
+  @Transform(toInt) @IsInt() @Min(60) @Max(86400) ACCESS_TOKEN_TTL_SECONDS = 900;
+
+  /** Login attempts allowed per client address and per username in one minute; more get 429. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000000) LOGIN_RATE_LIMIT_PER_IP = 10;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000000) LOGIN_RATE_LIMIT_PER_USERNAME = 10;
+
+  @IsOptional() @IsString() BOOTSTRAP_ADMIN_USERNAME?: string;
+  @IsOptional() @IsString() @MinLength(12, { message: 'BOOTSTRAP_ADMIN_PASSWORD must be at least 12 characters' })
+  BOOTSTRAP_ADMIN_PASSWORD?: string;
+
+  /** Where the embedded PostgreSQL keeps its data (demo mode). */
+  @IsString() EMBEDDED_DATA_DIR = '.data';
+  @Transform(toBool) @IsBoolean() EMBEDDED_FRESH = false;
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535) EMBEDDED_PG_PORT = 54329;
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535) EMBEDDED_MQTT_PORT = 1884;
+
+  // Ingestion tuning (issue 8).
+  @Transform(toInt) @IsInt() @Min(1) @Max(32) INGEST_CONNECTIONS = 4;
+  @IsString() INGEST_SHARE_GROUP = 'ingest';
+  /** Fixed prefix of the ingest clients' ids, so the broker keeps their sessions across restarts. */
+  @IsString() INGEST_CLIENT_ID_PREFIX = 'tm-ingest';
+  @Transform(toInt) @IsInt() @Min(1) @Max(100000) INGEST_BATCH_MAX_ROWS = 5000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10000) INGEST_BATCH_MAX_DELAY_MS = 20;
+  @Transform(toInt) @IsInt() @Min(1) @Max(365) BACKFILL_HORIZON_DAYS = 30;
+  @Transform(toInt) @IsInt() @Min(0) @Max(3600) FUTURE_SKEW_SECONDS = 300;
+  /** Parallel batch writers (each its own database connection), so parsing overlaps commits. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(16) INGEST_WRITERS = 2;
+  /** Back-pressure: payload bytes received and not yet committed, acknowledged and handed to the rules. */
+  @Transform(toInt) @IsInt() @Min(1_048_576) @Max(1_073_741_824) INGEST_MAX_INFLIGHT_BYTES = 16 * 1_048_576;
+  /**
+   * MQTT 5 session expiry of the ingest connections: how long the broker keeps their
+   * subscriptions and queued messages while they are away (restart, outage). Messages queued for
+   * a session that expires are lost: keep it longer than any planned downtime.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(4_294_967_295) INGEST_SESSION_EXPIRY_SECONDS = 7 * 86400;
+  /** How long a device's registration (patient, kind, active) is trusted before it is read again. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000) INGEST_DEVICE_CACHE_TTL_MS = 5000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(200) DB_POOL_SIZE = 10;
+
+  // Alerts (issue 3): an open (unacknowledged) alert escalates to the patient's physicians after this.
+  @Transform(toInt) @IsInt() @Min(1) @Max(10080) ESCALATE_CRITICAL_AFTER_MINUTES = 15;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10080) ESCALATE_WARNING_AFTER_MINUTES = 240;
+  // Scheduler periods (role 'scheduler'): escalations, silent devices, nightly rules.
+  @Transform(toInt) @IsInt() @Min(5) @Max(3600) SCHEDULER_ESCALATION_SECONDS = 30;
+  @Transform(toInt) @IsInt() @Min(10) @Max(86400) SCHEDULER_SILENCE_SECONDS = 300;
+  @Transform(toInt) @IsInt() @Min(60) @Max(86400) SCHEDULER_NIGHTLY_SECONDS = 3600;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
+}
+
+export interface AppConfig {
+  /** Demo mode: embedded database and broker, demo data and simulator. */
+  demo: boolean;
+  /** Start the device simulator in demo mode (DEMO_SIMULATOR, default true). */
+  demoSimulator: boolean;
+  database: { url: string | undefined; poolSize: number; migrateOnStart: boolean };
+  mqtt: {
+    url: string | undefined;
+    username: string | undefined;
+    password: string | undefined;
+    /** The broker supports `$share/<group>/` subscriptions (Mosquitto, EMQX); aedes does not. */
+    sharedSubscriptions: boolean;
+    protocolVersion: 4 | 5;
+  };
+  /**
+   * Provisioning of device credentials on Mosquitto's dynamic security plugin (issue 7). Unset:
+   * devices registered through the API get no broker account (warned at start).
+   */
+  mqttAdmin: { username: string; password: string } | undefined;
+  /** Set by the embedded infrastructure: the broker authenticates devices against the database itself. */
+  embeddedBroker?: boolean;
+  redisUrl: string | undefined;
+  /** Prefix of Redis keys and channels (socket.io adapter). */
+  redisKeyPrefix: string;
+  http: { port: number; host: string | undefined };
+  roles: ProcessRole[];
+  auth: {
+    jwtSecret: string | undefined;
+    accessTokenTtlSeconds: number;
+    /** Login attempts per minute before 429 TOO_MANY_REQUESTS. */
+    loginRateLimit: { perIp: number; perUsername: number };
+  };
+  bootstrapAdmin: { username: string; password: string } | undefined;
+  embedded: { dataDir: string; fresh: boolean; pgPort: number; mqttPort: number };
+  ingest: {
+    connections: number;
+    shareGroup: string;
+    clientIdPrefix: string;
+    batchMaxRows: number;
+    batchMaxDelayMs: number;
+    backfillHorizonDays: number;
+    futureSkewSeconds: number;
+    writers: number;
+    maxInflightBytes: number;
+    deviceCacheTtlMs: number;
+    sessionExpirySeconds: number;
+  };
+  alerts: { escalateCriticalAfterMinutes: number; escalateWarningAfterMinutes: number };
+  scheduler: { escalationEverySeconds: number; silenceEverySeconds: number; nightlyEverySeconds: number };
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Every environment variable the configuration reads (so deployment files can be checked against it). */
+export function configVariableNames(): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(Environment, '', true, false);
+  return [...new Set(metadata.map((m) => m.propertyName))].sort();
+}
+
+/** Reads and validates the environment once; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const raw = plainToInstance(Environment, stripEmpty(env), { exposeDefaultValues: true });
+  const errors = validateSync(raw, { whitelist: false });
+  if (errors.length > 0) {
+    const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  ${e.property}: ${m}`));
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const noInfrastructure = !raw.DATABASE_URL && !raw.MQTT_URL;
+  if (!raw.DATABASE_URL !== !raw.MQTT_URL) {
+    throw new ConfigError(
+      'Invalid configuration:\n  DATABASE_URL and MQTT_URL: set both (production) or neither (embedded demo)',
+    );
+  }
+  const demo = raw.DEMO ?? noInfrastructure;
+  if (!noInfrastructure && !raw.JWT_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when DATABASE_URL is set');
+  }
+  if (!!raw.MQTT_ADMIN_USERNAME !== !!raw.MQTT_ADMIN_PASSWORD) {
+    throw new ConfigError('Invalid configuration:\n  MQTT_ADMIN_USERNAME and MQTT_ADMIN_PASSWORD: set both or neither');
+  }
+  if (!!raw.BOOTSTRAP_ADMIN_USERNAME !== !!raw.BOOTSTRAP_ADMIN_PASSWORD) {
+    throw new ConfigError(
+      'Invalid configuration:\n  BOOTSTRAP_ADMIN_USERNAME and BOOTSTRAP_ADMIN_PASSWORD: set both or neither',
+    );
+  }
+  return {
+    demo,
+    demoSimulator: raw.DEMO_SIMULATOR,
+    database: { url: raw.DATABASE_URL, poolSize: raw.DB_POOL_SIZE, migrateOnStart: raw.MIGRATE_ON_START },
+    mqtt: {
+      url: raw.MQTT_URL,
+      username: raw.MQTT_USERNAME,
+      password: raw.MQTT_PASSWORD,
+      sharedSubscriptions: raw.MQTT_SHARED_SUBSCRIPTIONS,
+      protocolVersion: raw.MQTT_PROTOCOL_VERSION,
+    },
+    mqttAdmin:
+      raw.MQTT_ADMIN_USERNAME && raw.MQTT_ADMIN_PASSWORD
+        ? { username: raw.MQTT_ADMIN_USERNAME, password: raw.MQTT_ADMIN_PASSWORD }
+        : undefined,
+    redisUrl: raw.REDIS_URL,
+    redisKeyPrefix: raw.REDIS_KEY_PREFIX,
+    http: { port: raw.PORT, host: raw.HOST },
+    roles: raw.ROLES,
+    auth: {
+      jwtSecret: raw.JWT_SECRET,
+      accessTokenTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,
+      loginRateLimit: { perIp: raw.LOGIN_RATE_LIMIT_PER_IP, perUsername: raw.LOGIN_RATE_LIMIT_PER_USERNAME },
+    },
+    bootstrapAdmin:
+      raw.BOOTSTRAP_ADMIN_USERNAME && raw.BOOTSTRAP_ADMIN_PASSWORD
+        ? { username: raw.BOOTSTRAP_ADMIN_USERNAME, password: raw.BOOTSTRAP_ADMIN_PASSWORD }
+        : undefined,
+    embedded: {
+      dataDir: raw.EMBEDDED_DATA_DIR,
+      fresh: raw.EMBEDDED_FRESH,
+      pgPort: raw.EMBEDDED_PG_PORT,
+      mqttPort: raw.EMBEDDED_MQTT_PORT,
+    },
+    ingest: {
+      connections: raw.INGEST_CONNECTIONS,
+      shareGroup: raw.INGEST_SHARE_GROUP,
+      clientIdPrefix: raw.INGEST_CLIENT_ID_PREFIX,
+      batchMaxRows: raw.INGEST_BATCH_MAX_ROWS,
+      batchMaxDelayMs: raw.INGEST_BATCH_MAX_DELAY_MS,
+      backfillHorizonDays: raw.BACKFILL_HORIZON_DAYS,
+      futureSkewSeconds: raw.FUTURE_SKEW_SECONDS,
+      writers: raw.INGEST_WRITERS,
+      maxInflightBytes: raw.INGEST_MAX_INFLIGHT_BYTES,
+      deviceCacheTtlMs: raw.INGEST_DEVICE_CACHE_TTL_MS,
+      sessionExpirySeconds: raw.INGEST_SESSION_EXPIRY_SECONDS,
+    },
+    alerts: {
+      escalateCriticalAfterMinutes: raw.ESCALATE_CRITICAL_AFTER_MINUTES,
+      escalateWarningAfterMinutes: raw.ESCALATE_WARNING_AFTER_MINUTES,
+    },
+    scheduler: {
+      escalationEverySeconds: raw.SCHEDULER_ESCALATION_SECONDS,
+      silenceEverySeconds: raw.SCHEDULER_SILENCE_SECONDS,
+      nightlyEverySeconds: raw.SCHEDULER_NIGHTLY_SECONDS,
+    },
+    logLevel: raw.LOG_LEVEL,
+  };
+}
+
+/** Treat `VAR=` like an unset variable, as most deployment tools write it. */
+function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}
+
+/** Injection token of the AppConfig object. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,96 @@
+import { describe, expect, it } from '@jest/globals';
+import { SAMPLE_METRIC_NAMES } from '#domain';
+import { fhirProblems } from '../../../../test/support/fhir-r4-check.js';
+import { deviceFhirId, deviceIdFromFhir, metricCoding } from './fhir-codes.js';
+import {
+  aggregateObservation,
+  capabilityStatement,
+  deviceResource,
+  operationOutcome,
+  patientResource,
+  readingObservation,
+  searchBundle,
+  type Resource,
+} from './fhir-resources.js';
+
+const P = '2b7e2c4e-5a7e-4d0a-9f59-7d1f6a0c1e11';
+const at = new Date('2026-11-23T03:10:00.000Z');
+
+describe('FHIR resources (R4 structure)', () => {
+  it.each(SAMPLE_METRIC_NAMES)('a raw %s sample is a valid Observation', (metric) => {
+    const o = readingObservation(P, { deviceId: 'OX_12-a', metric, time: at, timeUs: '1795403400000000', value: 42 });
+    expect(fhirProblems(o)).toEqual([]);
+    expect(o).toMatchObject({ subject: { reference: `Patient/${P}` }, device: { reference: 'Device/OX.12-a' }, effectiveDateTime: at.toISOString() });
+  });
+
+  it.each(SAMPLE_METRIC_NAMES)('a %s bucket is a valid Observation with a period, the mean and min/max/count components', (metric) => {
+    const o = aggregateObservation(P, { metric, bucket: '1h', start: at, end: new Date(at.getTime() + 3_600_000), min: 1, avg: 2.5, max: 4, count: 3600 });
+    expect(fhirProblems(o)).toEqual([]);
+    expect(o).toMatchObject({ effectivePeriod: { start: at.toISOString() }, valueQuantity: { value: 2.5 } });
+    expect((o.component as { valueQuantity?: { value: number }; valueInteger?: number }[]).map((c) => c.valueQuantity?.value ?? c.valueInteger)).toEqual([1, 4, 3600]);
+  });
+
+  it('codes SpO2 with LOINC 2708-6 and 59408-5, MDC 150456 and UCUM %, in the oxygensat vital-signs profile', () => {
+    const o = readingObservation(P, { deviceId: 'OX-1', metric: 'spo2', time: at, timeUs: '1', value: 93 });
+    expect(o).toMatchObject({
+      meta: { profile: ['http://hl7.org/fhir/StructureDefinition/oxygensat'] },
+      status: 'final',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      valueQuantity: { value: 93, unit: '%', system: 'http://unitsofmeasure.org', code: '%' },
+    });
+    const codes = (o.code as { coding: { system: string; code: string }[] }).coding.map((c) => `${c.system}|${c.code}`);
+    expect(codes).toEqual(expect.arrayContaining(['http://loinc.org|2708-6', 'http://loinc.org|59408-5', 'urn:iso:std:iso:11073:10101|150456']));
+  });
+
+  it.each([
+    ['pulseRate', '8889-8'],
+    ['respRate', '9279-1'],
+    ['tidalVolume', '76222-9'],
+    ['leak', '76296-3'],
+  ] as const)('codes %s with LOINC %s from the catalogue', (metric, loinc) => {
+    expect(metricCoding(metric).codings).toContainEqual(expect.objectContaining({ system: 'http://loinc.org', code: loinc }));
+  });
+
+  it('builds valid Patient (INS when known), Device, Bundle, OperationOutcome and CapabilityStatement', () => {
+    const withIns = patientResource({ id: P, displayName: 'A B', ins: '123456789012345' });
+    expect(withIns.identifier).toEqual([{ use: 'official', system: 'urn:oid:1.2.250.1.213.1.4.8', value: '123456789012345' }]);
+    const resources: Resource[] = [
+      withIns,
+      patientResource({ id: P, displayName: 'A B', ins: null }),
+      deviceResource({ deviceId: 'VE_1', kind: 'ventilator', patientId: P, active: true, firmware: '1.2.3' }),
+      deviceResource({ deviceId: 'OX-1', kind: 'oximeter', patientId: P, active: false, firmware: null }),
+      searchBundle([{ fullUrl: 'http://h/fhir/Patient/x', resource: withIns }], { self: 'http://h/fhir/Observation?patient=x', next: 'http://h/n' }, at),
+      searchBundle([], { self: 'http://h/fhir/Observation?patient=x' }, at),
+      operationOutcome('not-found', 'NOT_FOUND: patient not found'),
+      capabilityStatement('http://h'),
+    ];
+    for (const r of resources) expect(fhirProblems(r)).toEqual([]);
+  });
+
+  it('maps device ids to FHIR ids and back', () => {
+    for (const id of ['OX-1', 've_01_a', 'A_-_b']) {
+      expect(deviceFhirId(id)).toMatch(/^[A-Za-z0-9\-.]{1,64}$/);
+      expect(deviceIdFromFhir(deviceFhirId(id))).toBe(id);
+    }
+  });
+});
+
+describe('the FHIR structure check itself catches mistakes', () => {
+  const good = () => readingObservation(P, { deviceId: 'OX-1', metric: 'spo2', time: at, timeUs: '1', value: 93 }) as Record<string, unknown>;
+  it.each<[string, (o: Record<string, unknown>) => void, RegExp]>([
+    ['missing status', (o) => delete o.status, /status: required/],
+    ['unknown status', (o) => (o.status = 'done'), /not in/],
+    ['an element FHIR does not have', (o) => (o.patient = { reference: 'Patient/x' }), /not allowed/],
+    ['two value[x]', (o) => (o.valueString = 'x'), /only one of/],
+    ['a null', (o) => (o.issued = null), /null/],
+    ['an empty array', (o) => (o.category = []), /empty array/],
+    ['a bad id', (o) => (o.id = 'has_underscore'), /does not match/],
+    ['a dateTime without zone', (o) => (o.effectiveDateTime = '2026-11-23T03:10:00'), /does not match/],
+    ['SpO2 without LOINC 2708-6', (o) => ((o.code as { coding: { code: string }[] }).coding = [{ code: '59408-5', system: 'http://loinc.org' } as never]), /requires LOINC 2708-6/],
+    ['SpO2 in another unit', (o) => ((o.valueQuantity as { code: string }).code = '[pct]'), /UCUM %/],
+  ])('%s', (_name, mutate, problem) => {
+    const o = good();
+    mutate(o);
+    expect(fhirProblems(o).join('\n')).toMatch(problem);
+  });
+});

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { SAMPLE_METRICS, type DeviceKind, type SampleMetric } from '#domain';
+import { DEVICE_SERIAL_SYSTEM, deviceFhirId, INS_SYSTEM, metricCoding, OBSERVATION_CATEGORY, OBSERVATION_STATISTICS, UCUM } from './fhir-codes.js';
+
+/** Builders of the FHIR R4 resources this server returns (pure; JSON shapes per hl7.org/fhir/R4). */
+export type Resource = { resourceType: string; id?: string } & Record<string, unknown>;
+
+export const FHIR_VERSION = '4.0.1';
+export const FHIR_JSON = 'application/fhir+json';
+
+const CATEGORY_DISPLAY = { 'vital-signs': 'Vital Signs', therapy: 'Therapy' } as const;
+
+function quantity(metric: SampleMetric, value: number) {
+  const unit = SAMPLE_METRICS[metric].unit;
+  return { value, unit: metricCoding(metric).unitDisplay, system: UCUM, code: unit };
+}
+
+function observationBase(metric: SampleMetric, patientId: string) {
+  const coding = metricCoding(metric);
+  return {
+    resourceType: 'Observation',
+    ...(coding.profile ? { meta: { profile: [coding.profile] } } : {}),
+    status: 'final',
+    category: [{ coding: [{ system: OBSERVATION_CATEGORY, code: coding.category, display: CATEGORY_DISPLAY[coding.category] }], text: CATEGORY_DISPLAY[coding.category] }],
+    code: { coding: coding.codings, text: SAMPLE_METRICS[metric].display },
+    subject: { reference: `Patient/${patientId}` },
+  };
+}
+
+/** A stable id (FHIR ids: [A-Za-z0-9-.]{1,64}) derived from what identifies the observation. */
+export function observationId(prefix: 'r' | 'b', ...parts: string[]): string {
+  return `${prefix}-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40)}`;
+}
+
+export interface RawReading {
+  deviceId: string;
+  metric: SampleMetric;
+  time: Date;
+  /** Microseconds since the epoch, as text: the exact key of the sample. */
+  timeUs: string;
+  value: number;
+}
+
+export function readingObservation(patientId: string, r: RawReading): Resource {
+  return {
+    ...observationBase(r.metric, patientId),
+    id: observationId('r', r.deviceId, r.metric, r.timeUs),
+    effectiveDateTime: r.time.toISOString(),
+    valueQuantity: quantity(r.metric, r.value),
+    device: { reference: `Device/${deviceFhirId(r.deviceId)}` },
+  };
+}
+
+export interface AggregateBucket {
+  metric: SampleMetric;
+  start: Date;
+  end: Date;
+  min: number;
+  avg: number;
+  max: number;
+  count: number;
+  bucket: string;
+}
+
+/** A bucket of the trend as an Observation: value = mean; minimum, maximum and count as components. */
+export function aggregateObservation(patientId: string, b: AggregateBucket): Resource {
+  const stat = (code: 'minimum' | 'maximum' | 'count', display: string) => ({ coding: [{ system: OBSERVATION_STATISTICS, code, display }], text: display });
+  return {
+    ...observationBase(b.metric, patientId),
+    id: observationId('b', patientId, b.metric, b.bucket, b.start.toISOString()),
+    effectivePeriod: { start: b.start.toISOString(), end: b.end.toISOString() },
+    valueQuantity: quantity(b.metric, b.avg),
+    note: [{ text: `Mean of ${b.count} valid samples over ${b.bucket} (samples with poor signal excluded); minimum, maximum and count as components.` }],
+    component: [
+      { code: stat('minimum', 'Minimum'), valueQuantity: quantity(b.metric, b.min) },
+      { code: stat('maximum', 'Maximum'), valueQuantity: quantity(b.metric, b.max) },
+      { code: stat('count', 'Count'), valueInteger: b.count },
+    ],
+  };
+}
+
+export function patientResource(p: { id: string; displayName: string; ins: string | null }): Resource {
+  return {
+    resourceType: 'Patient',
+    id: p.id,
+    ...(p.ins ? { identifier: [{ use: 'official', system: INS_SYSTEM, value: p.ins }] } : {}),
+    active: true,
+    name: [{ text: p.displayName }],
+  };
+}
+
+const DEVICE_KIND_TEXT: Record<DeviceKind, string> = { oximeter: 'Pulse oximeter', ventilator: 'Home mechanical ventilator' };
+
+export function deviceResource(d: { deviceId: string; kind: DeviceKind; patientId: string; active: boolean; firmware: string | null }): Resource {
+  return {
+    resourceType: 'Device',
+    id: deviceFhirId(d.deviceId),
+    identifier: [{ system: DEVICE_SERIAL_SYSTEM, value: d.deviceId }],
+    status: d.active ? 'active' : 'inactive',
+    serialNumber: d.deviceId,
+    deviceName: [{ name: DEVICE_KIND_TEXT[d.kind], type: 'user-friendly-name' }],
+    type: { text: DEVICE_KIND_TEXT[d.kind] },
+    ...(d.firmware ? { version: [{ value: d.firmware }] } : {}),
+    patient: { reference: `Patient/${d.patientId}` },
+  };
+}
+
+export function searchBundle(entries: { fullUrl: string; resource: Resource }[], links: { self: string; next?: string }, now: Date): Resource {
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    timestamp: now.toISOString(),
+    link: [{ relation: 'self', url: links.self }, ...(links.next ? [{ relation: 'next', url: links.next }] : [])],
+    // FHIR JSON has no empty arrays: an empty page has no entry element.
+    ...(entries.length ? { entry: entries.map((e) => ({ fullUrl: e.fullUrl, resource: e.resource, search: { mode: 'match' } })) } : {}),
+  };
+}
+
+export type IssueType = 'invalid' | 'not-found' | 'login' | 'forbidden' | 'too-costly' | 'exception' | 'throttled' | 'processing';
+
+export function operationOutcome(code: IssueType, diagnostics: string): Resource {
+  return { resourceType: 'OperationOutcome', issue: [{ severity: code === 'exception' ? 'fatal' : 'error', code, diagnostics }] };
+}
+
+export function capabilityStatement(baseUrl: string): Resource {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-11-23',
+    publisher: 'Respiratory telemonitoring',
+    kind: 'instance',
+    software: { name: 'Respiratory telemonitoring backend' },
+    implementation: { description: 'Read-only FHIR R4 export of home oximetry and ventilation data', url: `${baseUrl}/fhir` },
+    fhirVersion: FHIR_VERSION,
+    format: [FHIR_JSON, 'json'],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          description:
+            'Bearer access token from POST /api/auth/login (roles physician and nurse). A patient outside the caller\'s care teams, and anything of that patient, answers 404. Every read is audited.',
+        },
+        resource: [
+          { type: 'Patient', interaction: [{ code: 'read' }] },
+          { type: 'Device', interaction: [{ code: 'read' }] },
+          {
+            type: 'Observation',
+            interaction: [{ code: 'search-type' }],
+            searchParam: [
+              { name: 'patient', type: 'reference', documentation: 'Required. Patient/<id> or <id>.' },
+              { name: 'code', type: 'token', documentation: 'LOINC, MDC (urn:iso:std:iso:11073:10101) or urn:telemonitoring:metric codes; comma = OR.' },
+              { name: 'date', type: 'date', documentation: 'Prefixes eq, ge, gt, le, lt; repeat to AND.' },
+              { name: '_count', type: 'number', documentation: 'Page size, default 100, at most 1000. Follow the next link for more.' },
+              {
+                name: 'bucket',
+                type: 'token',
+                documentation:
+                  'Non-standard. One of 1m, 5m, 15m, 1h, 6h, 1d: one Observation per metric and bucket (effectivePeriod, value = mean, components minimum/maximum/count) instead of raw samples. Buckets are aligned on UTC; without date bounds, the last 30 days.',
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}

@@ -1,0 +1,295 @@
+import { Logger } from '@nestjs/common';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { READINGS_FILTER, STATUS_FILTER } from '#protocol';
+import type { AppConfig } from '../config/app-config.js';
+import { backoff } from './reading-batcher.js';
+import { InflightMessage, type AckTarget } from './inflight-message.js';
+import type { IngestMetrics } from './ingest.metrics.js';
+
+/** Receives every message; must not throw (ingestion records bad input, it never fails on it). */
+export interface MessageHandler {
+  accept(message: InflightMessage): void;
+}
+
+/**
+ * MQTT 5 receive maximum per connection (unacknowledged messages the broker may send us). A hint:
+ * Mosquitto 2.0.11 honours it only until the first acknowledgements (measured), so the in-flight
+ * byte budget below is what actually bounds memory.
+ */
+const RECEIVE_MAXIMUM = 2000;
+const RECONNECT_INITIAL_MS = 500;
+const RECONNECT_MAX_MS = 30_000;
+
+/**
+ * Passed to mqtt.js's handleMessage callback for a QoS 1 message: mqtt.js then sends no PUBACK
+ * and goes on with the next packet. Ours is sent after the commit (IngestConnection.settle).
+ */
+const ACK_LATER = new Error('acknowledged after commit');
+
+/**
+ * The ingest side of the broker: K connections in one `$share/<group>/` subscription (or one
+ * plain subscription where the broker has no shared subscriptions), persistent sessions with
+ * fixed client ids, QoS 1, and a PUBACK for each message only once its data is committed.
+ *
+ * mqtt.js's own flow acknowledges a message when handleMessage's callback is called, and reads
+ * the next packet only then: one message at a time per connection, which caps throughput at
+ * K messages per commit. Here the callback is called at once with ACK_LATER (no PUBACK, next
+ * packet), so messages of many devices share one batch; the PUBACK is written after the commit,
+ * in receive order per connection, and only on the connection the message came from.
+ *
+ * Back-pressure: past `maxInflightBytes` of unfinished payload, the callback is held, so mqtt.js
+ * stops reading that socket and the broker keeps the rest until the budget frees.
+ */
+export class MqttConsumer {
+  private readonly logger = new Logger('MqttConsumer');
+  private readonly connections: IngestConnection[] = [];
+  private inflightBytes = 0;
+  private inflightMessages = 0;
+  private paused = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly handler: MessageHandler,
+    private readonly metrics: IngestMetrics,
+  ) {}
+
+  start(): void {
+    const { sharedSubscriptions } = this.config.mqtt;
+    const count = sharedSubscriptions ? this.config.ingest.connections : 1;
+    const group = this.config.ingest.shareGroup;
+    const filters = [READINGS_FILTER, STATUS_FILTER].map((f) => (sharedSubscriptions ? `$share/${group}/${f}` : f));
+    for (let i = 0; i < count; i++) {
+      const clientId = `${this.config.ingest.clientIdPrefix}-${i}`;
+      this.connections.push(new IngestConnection(this, this.config.mqtt.url!, clientId, filters, this.clientOptions()));
+    }
+    this.logger.log(
+      `consuming ${filters.join(', ')} on ${count} connection(s), MQTT ${this.config.mqtt.protocolVersion === 5 ? '5' : '3.1.1'}`,
+    );
+  }
+
+  /** Stops taking messages (shutdown): held and new messages stay with the broker. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  async stop(): Promise<void> {
+    this.paused = true;
+    await Promise.all(this.connections.map((c) => c.end()));
+  }
+
+  get connectedCount(): number {
+    return this.connections.filter((c) => c.client.connected).length;
+  }
+
+  /** The message is fully processed (acknowledged and handed to the rules): its budget is free. */
+  release(weight: number, messages: number): void {
+    this.inflightBytes -= weight;
+    this.inflightMessages -= messages;
+    this.metrics.inflightBytes.set(this.inflightBytes);
+    this.metrics.inflightMessages.set(this.inflightMessages);
+    if (!this.overBudget) {
+      for (const c of this.connections) c.resume();
+    }
+  }
+
+  /** @internal one received message, from an IngestConnection */
+  receive(connection: IngestConnection, packet: IPublishPacket, next: (err?: Error) => void): void {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const weight = payload.length + 64;
+    let ackTarget: AckTarget | null = null;
+    let done: () => void;
+    if (packet.qos === 1) {
+      ackTarget = connection;
+      done = () => next(ACK_LATER);
+    } else if (packet.qos === 2) {
+      // Not expected (subscriptions are QoS 1): mqtt.js completes QoS 2 itself, after our commit.
+      ackTarget = { settle: () => next() };
+      done = () => undefined;
+    } else {
+      done = () => next();
+    }
+    const message = new InflightMessage(
+      ackTarget,
+      connection.generation,
+      packet.messageId ?? 0,
+      packet.topic,
+      payload,
+      Date.now(),
+      performance.now(),
+      weight,
+    );
+    if (ackTarget === connection) connection.enqueue(message);
+    this.inflightBytes += weight;
+    this.inflightMessages++;
+    this.metrics.inflightBytes.set(this.inflightBytes);
+    this.metrics.inflightMessages.set(this.inflightMessages);
+    try {
+      this.handler.accept(message);
+    } catch (err) {
+      // A bug, not bad input (bad input is recorded): keep the message unacknowledged for redelivery.
+      this.logger.error(`message handling failed on ${packet.topic.slice(0, 128)}: ${(err as Error).message}`);
+    }
+    if (this.overBudget || this.paused) connection.hold(done);
+    else done();
+  }
+
+  private get overBudget(): boolean {
+    return this.inflightBytes > this.config.ingest.maxInflightBytes;
+  }
+
+  private clientOptions(): IClientOptions {
+    const v5 = this.config.mqtt.protocolVersion === 5;
+    return {
+      username: this.config.mqtt.username,
+      password: this.config.mqtt.password,
+      protocolVersion: v5 ? 5 : 4,
+      clean: false,
+      properties: v5 ? { sessionExpiryInterval: this.config.ingest.sessionExpirySeconds, receiveMaximum: RECEIVE_MAXIMUM } : undefined,
+      keepalive: 30,
+      connectTimeout: 10_000,
+      reconnectPeriod: RECONNECT_INITIAL_MS,
+      resubscribe: false,
+      manualConnect: true,
+    };
+  }
+
+  /** @internal */
+  get log(): Logger {
+    return this.logger;
+  }
+
+  /** @internal */
+  get ingestMetrics(): IngestMetrics {
+    return this.metrics;
+  }
+
+  /** @internal */
+  get isPaused(): boolean {
+    return this.paused || this.overBudget;
+  }
+}
+
+/** One broker connection: its session, its ack queue (receive order) and its held callback. */
+class IngestConnection implements AckTarget {
+  readonly client: MqttClient;
+  /** Incremented when the connection is lost: acks are only sent on the generation they came from. */
+  generation = 0;
+  private head: InflightMessage | null = null;
+  private tail: InflightMessage | null = null;
+  private held: (() => void) | null = null;
+  private failures = 0;
+  private ending = false;
+  private up = false;
+
+  constructor(
+    private readonly consumer: MqttConsumer,
+    url: string,
+    private readonly clientId: string,
+    private readonly filters: string[],
+    options: IClientOptions,
+  ) {
+    this.client = mqtt.connect(url, { ...options, clientId });
+    if (typeof (this.client as unknown as { _sendPacket?: unknown })._sendPacket !== 'function') {
+      throw new Error('mqtt.js no longer has _sendPacket: the after-commit PUBACK needs a new way (see mqtt-consumer.ts)');
+    }
+    this.client.handleMessage = (packet, callback) => {
+      // Packets already parsed from a connection that is gone: the broker redelivers them.
+      if (!this.client.connected) return callback(packet.qos === 1 ? ACK_LATER : undefined);
+      this.consumer.receive(this, packet, callback);
+    };
+    this.client.on('connect', (connack) => {
+      this.failures = 0;
+      this.client.options.reconnectPeriod = RECONNECT_INITIAL_MS;
+      if (!this.up) this.consumer.ingestMetrics.connected.inc();
+      this.up = true;
+      this.consumer.log.log(`${clientId} connected (session ${connack.sessionPresent ? 'resumed' : 'new'})`);
+      this.subscribe();
+    });
+    this.client.on('close', () => this.onClose());
+    this.client.on('error', (err) => this.consumer.log.warn(`${clientId}: ${err.message}`));
+    this.client.connect();
+  }
+
+  enqueue(message: InflightMessage): void {
+    if (this.tail) this.tail.next = message;
+    else this.head = message;
+    this.tail = message;
+  }
+
+  /** Committed: send the PUBACKs that are now due, in receive order. */
+  settle(message: InflightMessage): void {
+    message.committed = true;
+    if (message.orphaned || message !== this.head) return;
+    const now = performance.now();
+    const metrics = this.consumer.ingestMetrics;
+    const connected = this.client.connected;
+    let m: InflightMessage | null = this.head;
+    while (m !== null && m.committed) {
+      if (connected && m.generation === this.generation) {
+        // The same packet mqtt.js would have written from its handleMessage callback.
+        this.client['_sendPacket']({ cmd: 'puback', messageId: m.messageId, reasonCode: 0 });
+        metrics.ackSeconds.observe((now - m.receivedPerf) / 1000);
+      }
+      const next: InflightMessage | null = m.next;
+      m.next = null;
+      m = next;
+    }
+    this.head = m;
+    if (m === null) this.tail = null;
+  }
+
+  hold(callback: () => void): void {
+    this.held = callback;
+    this.consumer.ingestMetrics.pausedConnections.inc();
+  }
+
+  resume(): void {
+    if (!this.held || this.consumer.isPaused) return;
+    const callback = this.held;
+    this.held = null;
+    this.consumer.ingestMetrics.pausedConnections.dec();
+    callback();
+  }
+
+  async end(): Promise<void> {
+    this.ending = true;
+    // A clean DISCONNECT: with MQTT 5 the session (and every unacknowledged message) is kept.
+    // Bounded: a broker that does not answer must not hold the shutdown.
+    const clean = this.client.endAsync(false).then(() => true, () => true);
+    const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000).unref());
+    if (!(await Promise.race([clean, late]))) await this.client.endAsync(true).catch(() => undefined);
+  }
+
+  private subscribe(): void {
+    const map = Object.fromEntries(this.filters.map((f) => [f, { qos: 1 as const }]));
+    this.client.subscribe(map, (err, granted) => {
+      const refused = granted?.filter((g) => g.qos === 128) ?? [];
+      if (!err && refused.length === 0) return;
+      this.consumer.log.error(`${this.clientId}: subscription refused (${err?.message ?? refused.map((g) => g.topic).join(', ')}), retrying`);
+      setTimeout(() => this.client.connected && this.subscribe(), 5000).unref();
+    });
+  }
+
+  private onClose(): void {
+    this.generation++;
+    if (this.up) this.consumer.ingestMetrics.connected.dec();
+    this.up = false;
+    // Whatever is not yet acknowledged will be redelivered on the next connection: no PUBACK for it.
+    let m = this.head;
+    while (m !== null) {
+      m.orphaned = true;
+      const next: InflightMessage | null = m.next;
+      m.next = null;
+      m = next;
+    }
+    this.head = this.tail = null;
+    if (this.held) {
+      // That socket is gone; its parser is abandoned with it.
+      this.held = null;
+      this.consumer.ingestMetrics.pausedConnections.dec();
+    }
+    if (this.ending) return;
+    this.failures++;
+    this.client.options.reconnectPeriod = backoff(this.failures, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS);
+  }
+}

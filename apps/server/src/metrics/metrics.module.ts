@@ -1,0 +1,37 @@
+import { Controller, Get, Global, Header, Inject, Module } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Public } from '../auth/decorators.js';
+
+/** One Prometheus registry per process; feature modules register their own counters on it. */
+export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
+
+@ApiExcludeController()
+@Controller('metrics')
+class MetricsController {
+  constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
+
+  @Public()
+  @Get()
+  @Header('Content-Type', 'text/plain; version=0.0.4')
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+@Global()
+@Module({
+  controllers: [MetricsController],
+  providers: [
+    {
+      provide: METRICS_REGISTRY,
+      useFactory: () => {
+        const registry = new Registry();
+        collectDefaultMetrics({ register: registry, prefix: 'tm_' });
+        return registry;
+      },
+    },
+  ],
+  exports: [METRICS_REGISTRY],
+})
+export class MetricsModule {}

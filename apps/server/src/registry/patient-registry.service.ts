@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { isUuid, PatientAccessService } from '../access/patient-access.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../common/app-error.js';
+import { PG_POOL } from '../database/database.module.js';
+import { CareTeamRepository } from './care-team.repository.js';
+import { DeviceRepository } from './device.repository.js';
+import { PatientRepository, type PatientRecord } from './patient.repository.js';
+import { actorOf } from './registry-audit.js';
+import { inTransaction, mapDatabaseError } from './registry-sql.js';
+import type { CreatePatientDto } from './registry.dto.js';
+import type { DeviceView, PatientDeviceView, PatientView } from './registry.views.js';
+
+export const DEFAULT_TIMEZONE = 'Europe/Paris';
+
+/**
+ * Patients' registry entries. Professionals see the patients of their care teams only (through
+ * PatientAccessService: a patient elsewhere is a 404, like one that does not exist); an admin
+ * sees every patient's registry fields, and no clinical data.
+ */
+@Injectable()
+export class PatientRegistryService {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly access: PatientAccessService,
+    private readonly patients: PatientRepository,
+    private readonly devices: DeviceRepository,
+    private readonly teams: CareTeamRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(principal: Principal, input: CreatePatientDto): Promise<PatientView> {
+    const patient = await inTransaction(this.pool, async (db) => {
+      if ((await this.teams.missing([input.careTeamId], db)).length > 0) {
+        throw AppError.validation('careTeamId: no such care team', { fields: ['careTeamId'] });
+      }
+      const created = await this.patients
+        .insert(
+          {
+            displayName: input.displayName,
+            careTeamId: input.careTeamId,
+            profile: input.profile,
+            ins: input.ins ?? null,
+            timezone: input.timezone ?? DEFAULT_TIMEZONE,
+          },
+          db,
+        )
+        .catch(mapDatabaseError);
+      await this.audit.record(
+        {
+          action: 'registry.patient.create',
+          actor: actorOf(principal),
+          patientId: created.id,
+          targetType: 'patient',
+          targetId: created.id,
+          details: { careTeamId: created.careTeamId, profile: created.profile, withIns: created.ins !== null },
+        },
+        db,
+      );
+      return created;
+    });
+    return toView(patient, []);
+  }
+
+  async get(principal: Principal, patientId: string): Promise<PatientView> {
+    let patient: PatientRecord;
+    if (principal.role === 'admin') {
+      const found = isUuid(patientId) ? await this.patients.findById(patientId) : undefined;
+      if (!found) throw AppError.notFound('patient');
+      patient = found;
+    } else {
+      patient = await this.access.requireVisible(principal, patientId);
+    }
+    const devices = await this.devices.ofPatients([patient.id]);
+    await this.audit.recordRead({ action: 'patient.read', actor: actorOf(principal), patientId: patient.id, targetType: 'patient', targetId: patient.id });
+    return toView(patient, devices);
+  }
+
+  async list(principal: Principal): Promise<PatientView[]> {
+    const patients = principal.role === 'admin' ? await this.patients.listAll() : await this.access.listVisible(principal);
+    const devices = await this.devices.ofPatients(patients.map((p) => p.id));
+    const byPatient = new Map<string, DeviceView[]>();
+    for (const d of devices) byPatient.set(d.patientId, [...(byPatient.get(d.patientId) ?? []), d]);
+    await this.audit.recordRead({ action: 'patient.list', actor: actorOf(principal), details: { count: patients.length } });
+    return patients.map((p) => toView(p, byPatient.get(p.id) ?? []));
+  }
+}
+
+function toView(p: PatientRecord, devices: DeviceView[]): PatientView {
+  return {
+    id: p.id,
+    displayName: p.displayName,
+    profile: p.profile,
+    careTeamId: p.careTeamId,
+    ...(p.ins !== null ? { ins: p.ins } : {}),
+    timezone: p.timezone,
+    devices: devices.map(toPatientDevice),
+  };
+}
+
+function toPatientDevice(d: DeviceView): PatientDeviceView {
+  return { deviceId: d.deviceId, kind: d.kind, active: d.active, online: d.online, battery: d.battery, firmware: d.firmware, lastSeenAt: d.lastSeenAt };
+}

@@ -1,0 +1,60 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import type { DeviceKind, PatientProfile, Role } from '#domain';
+
+// Relations are plain id columns on purpose: no lazy loading, no circular imports between
+// entity files (ESM), and every patient-scoped query states its care-team filter explicitly.
+
+@Entity('care_teams')
+export class CareTeamEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('text') name!: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('users')
+export class UserEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('text') username!: string;
+  @Column('text', { name: 'password_hash', select: false }) passwordHash!: string;
+  @Column('text') role!: Role;
+  @Column('text', { name: 'display_name', nullable: true }) displayName!: string | null;
+  @Column('text', { name: 'national_id', nullable: true }) nationalId!: string | null;
+  @Column('boolean') active!: boolean;
+  @Column('integer', { name: 'failed_login_count' }) failedLoginCount!: number;
+  @Column('timestamptz', { name: 'locked_until', nullable: true }) lockedUntil!: Date | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('user_care_teams')
+export class UserCareTeamEntity {
+  @PrimaryColumn('uuid', { name: 'user_id' }) userId!: string;
+  @PrimaryColumn('uuid', { name: 'care_team_id' }) careTeamId!: string;
+}
+
+@Entity('patients')
+export class PatientEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('text', { name: 'display_name' }) displayName!: string;
+  @Column('text', { nullable: true }) ins!: string | null;
+  @Column('text') profile!: PatientProfile;
+  @Column('uuid', { name: 'care_team_id' }) careTeamId!: string;
+  @Column('text') timezone!: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('devices')
+export class DeviceEntity {
+  @PrimaryColumn('text', { name: 'device_id' }) deviceId!: string;
+  @Column('text') kind!: DeviceKind;
+  @Column('uuid', { name: 'patient_id' }) patientId!: string;
+  @Column('text', { name: 'secret_hash', select: false }) secretHash!: string;
+  @Column('boolean') active!: boolean;
+  @Column('timestamptz', { name: 'last_seen_at', nullable: true }) lastSeenAt!: Date | null;
+  @Column('boolean') online!: boolean;
+  @Column('smallint', { nullable: true }) battery!: number | null;
+  @Column('text', { nullable: true }) firmware!: string | null;
+  @Column('timestamptz', { name: 'status_at', nullable: true }) statusAt!: Date | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+export const REGISTRY_ENTITIES = [CareTeamEntity, UserEntity, UserCareTeamEntity, PatientEntity, DeviceEntity];

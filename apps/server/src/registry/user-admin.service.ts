@@ -1,0 +1,102 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { AuditService } from '../audit/audit.service.js';
+import { hashSecret } from '../auth/password.js';
+import type { Principal } from '../auth/principal.js';
+import { isUuid } from '../access/patient-access.service.js';
+import { AppError } from '../common/app-error.js';
+import { PG_POOL } from '../database/database.module.js';
+import { CareTeamRepository } from './care-team.repository.js';
+import { actorOf } from './registry-audit.js';
+import { inTransaction, mapDatabaseError, type Queryable } from './registry-sql.js';
+import type { CreateUserDto, UpdateUserDto } from './registry.dto.js';
+import type { UserView } from './registry.views.js';
+import { UserRepository } from './user.repository.js';
+
+/** Professionals' accounts, managed by an admin. */
+@Injectable()
+export class UserAdminService {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly users: UserRepository,
+    private readonly teams: CareTeamRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(principal: Principal, input: CreateUserDto): Promise<UserView> {
+    const careTeamIds = input.careTeamIds ?? [];
+    if (input.password.toLowerCase().includes(input.username.toLowerCase())) {
+      throw AppError.validation('password must not contain the username', { fields: ['password'] });
+    }
+    this.checkAdminHasNoTeams(input.role, careTeamIds);
+    const passwordHash = await hashSecret(input.password);
+    return inTransaction(this.pool, async (db) => {
+      await this.requireTeams(careTeamIds, db);
+      const id = await this.users
+        .insert(
+          { username: input.username, passwordHash, role: input.role, displayName: input.displayName ?? null, nationalId: input.nationalId ?? null },
+          db,
+        )
+        .catch(mapDatabaseError);
+      await this.users.replaceCareTeams(id, careTeamIds, db);
+      await this.audit.record(
+        {
+          action: 'registry.user.create',
+          actor: actorOf(principal),
+          targetType: 'user',
+          targetId: id,
+          details: { role: input.role, careTeamIds },
+        },
+        db,
+      );
+      return (await this.users.view(id, db))!;
+    });
+  }
+
+  async update(principal: Principal, userId: string, input: UpdateUserDto): Promise<UserView> {
+    if (input.active === undefined && input.careTeamIds === undefined) {
+      throw AppError.validation('nothing to change: give active and/or careTeamIds');
+    }
+    if (!isUuid(userId)) throw AppError.notFound('user');
+    if (input.active === false && userId === principal.userId) {
+      throw new AppError('CONFLICT', 'you cannot deactivate your own account');
+    }
+    return inTransaction(this.pool, async (db) => {
+      const current = await this.users.lockForUpdate(userId, db);
+      if (!current) throw AppError.notFound('user');
+      if (input.careTeamIds !== undefined) {
+        this.checkAdminHasNoTeams(current.role, input.careTeamIds);
+        await this.requireTeams(input.careTeamIds, db);
+        await this.users.replaceCareTeams(userId, input.careTeamIds, db);
+      }
+      if (input.active !== undefined) await this.users.setActive(userId, input.active, db);
+      await this.audit.record(
+        {
+          action: 'registry.user.update',
+          actor: actorOf(principal),
+          targetType: 'user',
+          targetId: userId,
+          details: { ...(input.active !== undefined ? { active: input.active } : {}), ...(input.careTeamIds ? { careTeamIds: input.careTeamIds } : {}) },
+        },
+        db,
+      );
+      return (await this.users.view(userId, db))!;
+    });
+  }
+
+  list(): Promise<UserView[]> {
+    return this.users.list();
+  }
+
+  /** Admins manage the registry and see no patient data through care teams. */
+  private checkAdminHasNoTeams(role: string, careTeamIds: string[]): void {
+    if (role === 'admin' && careTeamIds.length > 0) {
+      throw AppError.validation('an admin belongs to no care team', { fields: ['careTeamIds'] });
+    }
+  }
+
+  private async requireTeams(ids: string[], db: Queryable): Promise<void> {
+    const missing = await this.teams.missing(ids, db);
+    if (missing.length > 0) throw AppError.validation('careTeamIds: no such care team', { fields: ['careTeamIds'], missing });
+  }
+}
