@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import pg from 'pg';
+import type { RuleDecision } from '#rules';
+import { AlertDecisionService } from '../../../apps/server/src/alerts/alert-decision.service.js';
+import { AlertWriteRepository } from '../../../apps/server/src/alerts/alert-write.repository.js';
+import { AlertRepository } from '../../../apps/server/src/alerts/alert.repository.js';
+import { RuleDataRepository } from '../../../apps/server/src/alerts/rule-data.repository.js';
+import { RuleEvaluationService } from '../../../apps/server/src/alerts/rule-evaluation.service.js';
+import { TrendRulesService } from '../../../apps/server/src/alerts/trend-rules.service.js';
+import { AuditService } from '../../../apps/server/src/audit/audit.service.js';
+import { AlertEventsHub, StoredReadingsHub, type AlertEventMessage } from '../../../apps/server/src/events/event-hubs.js';
+import { TEST_DATABASE_URL } from '../../support/test-env.js';
+import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { alertsOf, eventsOf, HOUR, insertReadings, samples } from './alert-fixtures.js';
+
+// Creating users (argon2) and apps is slow on a loaded machine: the jest default of 5 s is too short.
+jest.setTimeout(30_000);
+
+/** An independent evaluator "process": its own pool (connections), its own hubs and caches. */
+function evaluatorInstance() {
+  const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
+  const published: AlertEventMessage[] = [];
+  const hub = new AlertEventsHub();
+  hub.subscribe(async (m) => {
+    published.push(m);
+  });
+  const data = new RuleDataRepository(pool);
+  const decisions = new AlertDecisionService(new AlertRepository(pool), new AlertWriteRepository(pool), data, new AuditService(pool), hub);
+  const evaluator = new RuleEvaluationService(new StoredReadingsHub(), data, decisions, new TrendRulesService(data, decisions));
+  return { pool, decisions, evaluator, published };
+}
+
+describe('two evaluators raising the same alert at once make one alert', () => {
+  let t: TestApp;
+  let a: ReturnType<typeof evaluatorInstance>;
+  let b: ReturnType<typeof evaluatorInstance>;
+  beforeAll(async () => {
+    t = await startTestApp({ roles: ['api'] });
+    a = evaluatorInstance();
+    b = evaluatorInstance();
+  });
+  afterAll(async () => {
+    await a.pool.end();
+    await b.pool.end();
+    await t.close();
+  });
+
+  it('the same decision applied concurrently by two processes: one row, one occurrence, one raised event', async () => {
+    const team = await t.ctx.newCareTeam();
+    const patients = await Promise.all(Array.from({ length: 10 }, () => t.ctx.newPatient(team.id)));
+    const T = Date.now() - HOUR;
+    const decision: RuleDecision = {
+      kind: 'raise',
+      rule: 'spo2.low',
+      severity: 'warning',
+      startedAt: T,
+      at: T + 300_000,
+      value: 85,
+      threshold: 88,
+      message: 'SpO2 < 88 % for 5 min or more (lowest 85 %)',
+      news2Spo2Score: 2,
+    };
+    await Promise.all(
+      patients.flatMap((p) => [a, b].map((inst) => inst.decisions.apply({ patientId: p.id, deviceId: null, profile: 'hypercapnic' }, decision))),
+    );
+    for (const p of patients) {
+      const alerts = await alertsOf(t.pool, p.id);
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatchObject({ status: 'open', occurrences: 1 });
+      expect(await eventsOf(t.pool, alerts[0]!.id)).toEqual(['raised']);
+    }
+    const raisedForOurs = [...a.published, ...b.published].filter((m) => patients.some((p) => p.id === m.alert.patientId));
+    expect(raisedForOurs.map((m) => m.kind)).toEqual(Array(10).fill('raised'));
+  });
+
+  it('two evaluators fed the same batch (round-robin delivery, redelivery) make one alert', async () => {
+    const { patient, device } = await t.ctx.newTeamWithPatient();
+    const T = Math.floor((Date.now() - 2 * HOUR) / 1000) * 1000;
+    const list = samples(T, 61, { spo2: 80 });
+    await insertReadings(t.pool, device.deviceId, patient.id, list);
+    const batch = { deviceId: device.deviceId, patientId: patient.id, kind: 'oximeter' as const, samples: list, sessions: [] };
+    await Promise.all([a.evaluator.evaluate([batch]), b.evaluator.evaluate([batch])]);
+    const alerts = await alertsOf(t.pool, patient.id, 'spo2.critical');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.occurrences).toBe(1);
+    expect(await eventsOf(t.pool, alerts[0]!.id)).toEqual(['raised']);
+  });
+
+  it('two different episodes at once: one alert, two occurrences', async () => {
+    const team = await t.ctx.newCareTeam();
+    const p = await t.ctx.newPatient(team.id);
+    const T = Date.now() - HOUR;
+    const d = (startedAt: number): RuleDecision => ({
+      kind: 'raise',
+      rule: 'pulse.high',
+      severity: 'warning',
+      startedAt,
+      at: startedAt + 300_000,
+      value: 130,
+      threshold: 120,
+      message: 'Pulse > 120 /min',
+      news2Spo2Score: null,
+    });
+    await Promise.all([
+      a.decisions.apply({ patientId: p.id, deviceId: null, profile: 'hypercapnic' }, d(T)),
+      b.decisions.apply({ patientId: p.id, deviceId: null, profile: 'hypercapnic' }, d(T + 600_000)),
+    ]);
+    const alerts = await alertsOf(t.pool, p.id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.occurrences).toBe(2);
+    expect((await eventsOf(t.pool, alerts[0]!.id)).sort()).toEqual(['occurrence', 'raised']);
+  });
+});

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { AlertView } from '#domain';
+import { api, startTestApp, type TestApp } from '../../support/test-app.js';
+import { alertsOf, HOUR, ingest, samples, SECOND } from './alert-fixtures.js';
+
+// Creating users (argon2) and apps is slow on a loaded machine: the jest default of 5 s is too short.
+jest.setTimeout(30_000);
+
+interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+describe('REST: alerts and thresholds', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ roles: ['api'] });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const base = () => Math.floor((Date.now() - 3 * HOUR) / 1000) * 1000;
+
+  async function teamWithAlert() {
+    const team = await t.ctx.newTeamWithPatient();
+    await ingest(t, team.device, team.patient.id, samples(base(), 61, { spo2: 80 }));
+    const [alert] = await alertsOf(t.pool, team.patient.id);
+    return { ...team, alertId: alert!.id };
+  }
+
+  describe('alerts', () => {
+    it("lists only the caller's teams' alerts, filters by status and patient, and 404s outside", async () => {
+      const mine = await teamWithAlert();
+      const other = await teamWithAlert();
+      const list = await api<AlertView[]>(t.url, 'GET', '/api/alerts?status=open', mine.nurse.token);
+      expect(list.status).toBe(200);
+      const ids = list.body.map((a) => a.id);
+      expect(ids).toContain(mine.alertId);
+      expect(ids).not.toContain(other.alertId);
+      const byPatient = await api<AlertView[]>(t.url, 'GET', `/api/alerts?patientId=${mine.patient.id}`, mine.physician.token);
+      expect(byPatient.body.map((a) => a.id)).toEqual([mine.alertId]);
+      expect(byPatient.body[0]).toMatchObject({ rule: 'spo2.critical', severity: 'critical', status: 'open', occurrences: 1, escalated: false, news2Spo2Score: 3 });
+      expect((await api(t.url, 'GET', `/api/alerts?patientId=${other.patient.id}`, mine.nurse.token)).status).toBe(404);
+      expect((await api(t.url, 'GET', `/api/alerts/${other.alertId}`, mine.nurse.token)).status).toBe(404);
+      expect((await api(t.url, 'GET', `/api/alerts/999999999999`, mine.nurse.token)).status).toBe(404);
+      expect((await api(t.url, 'GET', `/api/alerts/not-a-number`, mine.nurse.token)).status).toBe(404);
+      expect((await api<AlertView>(t.url, 'GET', `/api/alerts/${mine.alertId}`, mine.nurse.token)).body.id).toBe(mine.alertId);
+      const bad = await api<ErrorBody>(t.url, 'GET', '/api/alerts?status=closed', mine.nurse.token);
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+      expect((await api(t.url, 'GET', '/api/alerts')).status).toBe(401);
+    });
+
+    it('acknowledges and resolves with a note, audited; a second resolve is a conflict', async () => {
+      const { nurse, physician, alertId } = await teamWithAlert();
+      const ack = await api<AlertView>(t.url, 'POST', `/api/alerts/${alertId}/ack`, nurse.token, { note: 'called the patient' });
+      expect(ack.status).toBe(200);
+      expect(ack.body).toMatchObject({ status: 'acknowledged', acknowledgedBy: nurse.id });
+      const resolved = await api<AlertView>(t.url, 'POST', `/api/alerts/${alertId}/resolve`, physician.token, { note: 'oxygen adjusted' });
+      expect(resolved.body).toMatchObject({ status: 'resolved', resolution: 'manual', resolvedBy: physician.id });
+      const again = await api<ErrorBody>(t.url, 'POST', `/api/alerts/${alertId}/resolve`, nurse.token, {});
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe('ALERT_ALREADY_RESOLVED');
+      const audit = await t.pool.query(`SELECT action, actor_id FROM audit_log WHERE target_type = 'alert' AND target_id = $1 ORDER BY id`, [alertId]);
+      expect(audit.rows.map((r) => r.action)).toEqual(expect.arrayContaining(['alert.raise', 'alert.acknowledge', 'alert.resolve']));
+      const tooLong = await api(t.url, 'POST', `/api/alerts/${alertId}/ack`, nurse.token, { note: 'x'.repeat(2001) });
+      expect(tooLong.status).toBe(400);
+    });
+
+    it("refuses to act on another team's alert (404) and refuses admins (403)", async () => {
+      const mine = await teamWithAlert();
+      const other = await teamWithAlert();
+      expect((await api(t.url, 'POST', `/api/alerts/${other.alertId}/ack`, mine.nurse.token, {})).status).toBe(404);
+      const admin = await t.ctx.newUser('admin');
+      expect((await api(t.url, 'GET', '/api/alerts', admin.token)).status).toBe(403);
+    });
+  });
+
+  it('documents the routes in OpenAPI, with one optional object per rule for thresholds', async () => {
+    const res = await api<{ paths: Record<string, unknown>; components: { schemas: Record<string, { properties: Record<string, unknown> }> } }>(t.url, 'GET', '/api/docs-json');
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/alerts', '/api/alerts/{id}', '/api/alerts/{id}/ack', '/api/alerts/{id}/resolve', '/api/patients/{id}/thresholds']));
+    expect(Object.keys(res.body.components.schemas.ThresholdOverridesDto!.properties)).toContain('spo2.low');
+  });
+
+  describe('thresholds', () => {
+    it('GET for the patient nurses and physicians: defaults, overrides, effective', async () => {
+      const { nurse, patient } = await t.ctx.newTeamWithPatient();
+      const res = await api<{ profile: string; defaults: Record<string, { threshold: number }>; overrides: object; effective: Record<string, { threshold: number }> }>(
+        t.url,
+        'GET',
+        `/api/patients/${patient.id}/thresholds`,
+        nurse.token,
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.profile).toBe('hypercapnic');
+      expect(res.body.overrides).toEqual({});
+      expect(res.body.effective['spo2.critical']!.threshold).toBe(83);
+      expect(res.body.defaults['spo2.low']!.threshold).toBe(88);
+    });
+
+    it('PUT: nurse 403, physician of another team 404, out of range 400, physician 200 and audited', async () => {
+      const { nurse, physician, patient } = await t.ctx.newTeamWithPatient();
+      const stranger = (await t.ctx.newTeamWithPatient()).physician;
+      const body = { 'spo2.critical': { threshold: 86 }, 'spo2.low': { threshold: 90, durationSeconds: 600 } };
+      const path = `/api/patients/${patient.id}/thresholds`;
+      expect((await api(t.url, 'PUT', path, nurse.token, body)).status).toBe(403);
+      expect((await api(t.url, 'PUT', path, stranger.token, body)).status).toBe(404);
+      expect((await api(t.url, 'GET', path, stranger.token)).status).toBe(404);
+      for (const bad of [{ 'spo2.low': { threshold: 40 } }, { 'spo2.mid': {} }, { 'spo2.low': 'x' }, { 'spo2.low': { limit: 1 } }, { 'spo2.critical': { threshold: 95 } }]) {
+        const res = await api<ErrorBody>(t.url, 'PUT', path, physician.token, bad);
+        expect([res.status, res.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+      }
+      const ok = await api<{ overrides: object; effective: Record<string, { threshold: number; durationSeconds: number }>; updatedBy: string }>(
+        t.url,
+        'PUT',
+        path,
+        physician.token,
+        body,
+      );
+      expect(ok.status).toBe(200);
+      expect(ok.body.overrides).toEqual(body);
+      expect(ok.body.effective['spo2.low']).toMatchObject({ threshold: 90, durationSeconds: 600 });
+      expect(ok.body.updatedBy).toBe(physician.id);
+      const audit = await t.pool.query(`SELECT actor_id, details FROM audit_log WHERE action = 'thresholds.update' AND patient_id = $1`, [patient.id]);
+      expect(audit.rows).toEqual([{ actor_id: physician.id, details: { before: {}, after: body } }]);
+      // PUT replaces: an empty body goes back to the defaults.
+      const reset = await api<{ effective: Record<string, { threshold: number }> }>(t.url, 'PUT', path, physician.token, {});
+      expect(reset.body.effective['spo2.low']!.threshold).toBe(88);
+    });
+
+    it('a new threshold takes effect on the next sample', async () => {
+      const { physician, patient, device } = await t.ctx.newTeamWithPatient();
+      const T = base();
+      await ingest(t, device, patient.id, samples(T, 61, { spo2: 85 })); // above the default 83 %: nothing
+      expect(await alertsOf(t.pool, patient.id)).toEqual([]);
+      const put = await api(t.url, 'PUT', `/api/patients/${patient.id}/thresholds`, physician.token, { 'spo2.critical': { threshold: 86 } });
+      expect(put.status).toBe(200);
+      await ingest(t, device, patient.id, samples(T + 61 * SECOND, 61, { spo2: 85 }));
+      const [alert] = await alertsOf(t.pool, patient.id, 'spo2.critical');
+      expect(alert).toMatchObject({ status: 'open', threshold: 86, value: 85 });
+    });
+  });
+});

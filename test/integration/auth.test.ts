@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { JwtService } from '@nestjs/jwt';
+import { api, startTestApp, type TestApp } from '../support/test-app.js';
+import { TEST_JWT_SECRET } from '../support/test-env.js';
+
+describe('auth and the error format (REST)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ roles: ['api'] });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('logs in with the right password and returns a short-lived token', async () => {
+    const team = await t.ctx.newCareTeam();
+    const nurse = await t.ctx.newUser('nurse', [team.id]);
+    const res = await api<{ accessToken: string; expiresIn: number }>(t.url, 'POST', '/api/auth/login', undefined, {
+      username: nurse.username,
+      password: nurse.password,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.accessToken.split('.')).toHaveLength(3);
+    expect(res.body.expiresIn).toBe(900);
+  });
+
+  it('refuses a wrong password with a stable code and audits the failure', async () => {
+    const nurse = await t.ctx.newUser('nurse');
+    const res = await api(t.url, 'POST', '/api/auth/login', undefined, { username: nurse.username, password: 'wrong' });
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: { code: 'INVALID_CREDENTIALS', message: 'invalid username or password' } });
+    const audit = await t.pool.query(`SELECT outcome FROM audit_log WHERE actor_id = $1 AND action = 'auth.login'`, [nurse.id]);
+    expect(audit.rows.map((r) => r.outcome)).toContain('failure');
+  });
+
+  it('locks the account after 5 failures, even for the right password', async () => {
+    const nurse = await t.ctx.newUser('nurse');
+    for (let i = 0; i < 5; i++) {
+      await api(t.url, 'POST', '/api/auth/login', undefined, { username: nurse.username, password: `wrong-${i}` });
+    }
+    const res = await api<{ error: { code: string } }>(t.url, 'POST', '/api/auth/login', undefined, {
+      username: nurse.username,
+      password: nurse.password,
+    });
+    expect(res.status).toBe(423);
+    expect(res.body.error.code).toBe('ACCOUNT_LOCKED');
+  });
+
+  it('answers 401 UNAUTHENTICATED without a token or with a bad one, and never a stack trace', async () => {
+    const none = await api<{ error: { code: string } }>(t.url, 'GET', '/api/me');
+    expect(none.status).toBe(401);
+    expect(none.body).toEqual({ error: { code: 'UNAUTHENTICATED', message: 'missing bearer token' } });
+    const garbage = await api<{ error: { code: string } }>(t.url, 'GET', '/api/me', 'x.y.z');
+    expect(garbage.status).toBe(401);
+    expect(garbage.body.error.code).toBe('UNAUTHENTICATED');
+    const nurse = await t.ctx.newUser('nurse');
+    const otherKey = await new JwtService({ secret: 'another-secret-0123456789abcdef0123456789' }).signAsync(
+      { sub: nurse.id, role: 'admin' },
+      { issuer: 'telemonitoring', expiresIn: 60 },
+    );
+    const forged = await api<{ error: { code: string } }>(t.url, 'GET', '/api/me', otherKey);
+    expect(forged.status).toBe(401);
+    expect(forged.body.error.code).toBe('UNAUTHENTICATED');
+    const ok = await api<{ id: string; role: string }>(t.url, 'GET', '/api/me', nurse.token);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ id: nurse.id, role: 'nurse' });
+    const bad = await api<{ error: { code: string } }>(t.url, 'POST', '/api/auth/login', 'x.y.z', '{"username": ');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).not.toMatch(/at .*\.(js|ts):\d+/);
+  });
+
+  it('answers 401 TOKEN_EXPIRED to an expired token signed with the right key', async () => {
+    const nurse = await t.ctx.newUser('nurse');
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    const expired = await new JwtService({ secret: TEST_JWT_SECRET }).signAsync(
+      { sub: nurse.id, role: 'nurse', iat: past, exp: past + 900 },
+      { issuer: 'telemonitoring' },
+    );
+    const res = await api<{ error: { code: string } }>(t.url, 'GET', '/api/me', expired);
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: { code: 'TOKEN_EXPIRED', message: 'access token expired' } });
+  });
+
+  it('refuses unknown and wrongly typed fields with VALIDATION_FAILED', async () => {
+    const res = await api<{ error: { code: string } }>(t.url, 'POST', '/api/auth/login', undefined, {
+      username: 42,
+      password: 'x',
+      admin: true,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('reports ready on /health when the database and broker are reachable', async () => {
+    const res = await api<{ status: string }>(t.url, 'GET', '/health');
+    // The broker probe connects asynchronously; give it a moment.
+    let status = res.status;
+    for (let i = 0; i < 20 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await api(t.url, 'GET', '/health')).status;
+    }
+    expect(status).toBe(200);
+  });
+});

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { fhirProblems } from '../../support/fhir-r4-check.js';
+import { insertReadings, regular } from '../../support/readings-fixture.js';
+import { startTestApp, type TestApp } from '../../support/test-app.js';
+
+// jest.config's testTimeout is not applied per project: hooks would get 5 s on a loaded machine.
+jest.setTimeout(60000);
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function fhir(t: TestApp, path: string, token?: string): Promise<{ status: number; type: string | null; body: Json }> {
+  const res = await fetch(path.startsWith('http') ? path : `${t.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Json };
+}
+
+describe('FHIR R4 export', () => {
+  let t: TestApp;
+  let team: Awaited<ReturnType<TestApp['ctx']['newTeamWithPatient']>>;
+  let stranger: { token: string; id: string };
+  const ins = `1${String(Math.floor(Math.random() * 1e14)).padStart(14, '0')}`;
+
+  beforeAll(async () => {
+    t = await startTestApp({ roles: ['api'] });
+    team = await t.ctx.newTeamWithPatient();
+    await t.pool.query(`UPDATE patients SET ins = $2 WHERE id = $1`, [team.patient.id, ins]);
+    const p = team.patient.id;
+    const d = team.device.deviceId;
+    await insertReadings(t.pool, [
+      ...regular({ deviceId: d, patientId: p, metric: 'spo2' }, '2026-10-05T22:00:00Z', 60_000, [95, 94, 93, 92, 91]),
+      ...regular({ deviceId: d, patientId: p, metric: 'pulseRate' }, '2026-10-05T22:00:00Z', 60_000, [70, 71, 72]),
+      { deviceId: d, patientId: p, metric: 'spo2', at: '2026-10-05T22:00:30Z', value: 40, signalOk: false },
+      { deviceId: d, patientId: p, metric: 'spo2', at: '2026-10-06T09:00:00Z', value: 97 },
+    ]);
+    stranger = await t.ctx.newUser('physician', [(await t.ctx.newCareTeam()).id]);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('publishes a valid CapabilityStatement without a token', async () => {
+    const res = await fhir(t, '/fhir/metadata');
+    expect(res.status).toBe(200);
+    expect(res.type).toMatch(/^application\/fhir\+json/);
+    expect(res.body).toMatchObject({ resourceType: 'CapabilityStatement', fhirVersion: '4.0.1' });
+    expect(fhirProblems(res.body)).toEqual([]);
+  });
+
+  it('searches SpO2 by LOINC code and date: a valid searchset Bundle of vital-signs Observations, oldest first', async () => {
+    const res = await fhir(t, `/fhir/Observation?patient=Patient/${team.patient.id}&code=http://loinc.org|59408-5&date=ge2026-10-05&date=le2026-10-05`, team.physician.token);
+    expect(res.status).toBe(200);
+    expect(res.type).toMatch(/^application\/fhir\+json/);
+    expect(fhirProblems(res.body)).toEqual([]);
+    expect(res.body).toMatchObject({ resourceType: 'Bundle', type: 'searchset' });
+    const obs = res.body.entry.map((e: Json) => e.resource);
+    // The poor-signal sample and the 6 October one are not there.
+    expect(obs.map((o: Json) => [o.effectiveDateTime, o.valueQuantity.value])).toEqual([
+      ['2026-10-05T22:00:00.000Z', 95],
+      ['2026-10-05T22:01:00.000Z', 94],
+      ['2026-10-05T22:02:00.000Z', 93],
+      ['2026-10-05T22:03:00.000Z', 92],
+      ['2026-10-05T22:04:00.000Z', 91],
+    ]);
+    expect(obs[0]).toMatchObject({
+      status: 'final',
+      category: [{ coding: [{ code: 'vital-signs' }] }],
+      subject: { reference: `Patient/${team.patient.id}` },
+      device: { reference: `Device/${team.device.deviceId}` },
+      valueQuantity: { unit: '%', system: 'http://unitsofmeasure.org', code: '%' },
+    });
+    expect(obs[0].code.coding.map((c: Json) => c.code)).toEqual(expect.arrayContaining(['2708-6', '59408-5', '150456']));
+    expect(res.body.entry[0].fullUrl).toBe(`${t.url}/fhir/Observation/${obs[0].id}`);
+    expect(res.body.link.find((l: Json) => l.relation === 'next')).toBeUndefined();
+  });
+
+  it('pages with _count and next links, without gaps or repeats', async () => {
+    const seen: string[] = [];
+    let url: string | undefined = `/fhir/Observation?patient=${team.patient.id}&_count=3`;
+    let pages = 0;
+    while (url) {
+      const res = await fhir(t, url, team.physician.token);
+      expect(res.status).toBe(200);
+      expect(fhirProblems(res.body)).toEqual([]);
+      const entries = res.body.entry ?? [];
+      expect(entries.length).toBeLessThanOrEqual(3);
+      for (const e of entries) seen.push(`${e.resource.effectiveDateTime} ${e.resource.code.text}`);
+      url = res.body.link.find((l: Json) => l.relation === 'next')?.url;
+      pages++;
+    }
+    // 6 SpO2 + 3 pulse valid samples, ordered by time then metric.
+    expect(pages).toBe(3);
+    expect(seen).toEqual([
+      '2026-10-05T22:00:00.000Z Pulse rate',
+      '2026-10-05T22:00:00.000Z Oxygen saturation (pulse oximetry)',
+      '2026-10-05T22:01:00.000Z Pulse rate',
+      '2026-10-05T22:01:00.000Z Oxygen saturation (pulse oximetry)',
+      '2026-10-05T22:02:00.000Z Pulse rate',
+      '2026-10-05T22:02:00.000Z Oxygen saturation (pulse oximetry)',
+      '2026-10-05T22:03:00.000Z Oxygen saturation (pulse oximetry)',
+      '2026-10-05T22:04:00.000Z Oxygen saturation (pulse oximetry)',
+      '2026-10-06T09:00:00.000Z Oxygen saturation (pulse oximetry)',
+    ]);
+  });
+
+  it('returns aggregated Observations (period, mean, min/max/count components) with bucket', async () => {
+    const res = await fhir(t, `/fhir/Observation?patient=${team.patient.id}&code=2708-6,8889-8&date=ge2026-10-05T00:00:00Z&date=lt2026-10-07&bucket=1h`, team.physician.token);
+    expect(res.status).toBe(200);
+    expect(fhirProblems(res.body)).toEqual([]);
+    const obs = res.body.entry.map((e: Json) => e.resource);
+    expect(obs.map((o: Json) => [o.effectivePeriod.start, o.effectivePeriod.end, o.code.text, o.valueQuantity.value, o.component.map((c: Json) => c.valueQuantity?.value ?? c.valueInteger)])).toEqual([
+      ['2026-10-05T22:00:00.000Z', '2026-10-05T23:00:00.000Z', 'Pulse rate', 71, [70, 72, 3]],
+      ['2026-10-05T22:00:00.000Z', '2026-10-05T23:00:00.000Z', 'Oxygen saturation (pulse oximetry)', 93, [91, 95, 5]],
+      ['2026-10-06T09:00:00.000Z', '2026-10-06T10:00:00.000Z', 'Oxygen saturation (pulse oximetry)', 97, [97, 97, 1]],
+    ]);
+    const paged = await fhir(t, `/fhir/Observation?patient=${team.patient.id}&code=2708-6,8889-8&date=ge2026-10-05&date=lt2026-10-07&bucket=1h&_count=2`, team.physician.token);
+    expect(paged.body.entry).toHaveLength(2);
+    const next = await fhir(t, paged.body.link.find((l: Json) => l.relation === 'next').url, team.physician.token);
+    expect(next.body.entry.map((e: Json) => e.resource.effectivePeriod.start)).toEqual(['2026-10-06T09:00:00.000Z']);
+  });
+
+  it('reads the Patient with the INS as identifier, and the Device', async () => {
+    const patient = await fhir(t, `/fhir/Patient/${team.patient.id}`, team.nurse.token);
+    expect(patient.status).toBe(200);
+    expect(fhirProblems(patient.body)).toEqual([]);
+    expect(patient.body.identifier).toEqual([{ use: 'official', system: 'urn:oid:1.2.250.1.213.1.4.8', value: ins }]);
+    const device = await fhir(t, `/fhir/Device/${team.device.deviceId}`, team.physician.token);
+    expect(device.status).toBe(200);
+    expect(fhirProblems(device.body)).toEqual([]);
+    expect(device.body).toMatchObject({ resourceType: 'Device', serialNumber: team.device.deviceId, patient: { reference: `Patient/${team.patient.id}` } });
+  });
+
+  it('answers 404 OperationOutcome to a physician of another team, and 401 without a token', async () => {
+    for (const path of [`/fhir/Observation?patient=${team.patient.id}`, `/fhir/Patient/${team.patient.id}`, `/fhir/Device/${team.device.deviceId}`, '/fhir/Patient/not-a-uuid', '/fhir/Device/NOPE-1']) {
+      const res = await fhir(t, path, stranger.token);
+      expect(res.status).toBe(404);
+      expect(res.type).toMatch(/^application\/fhir\+json/);
+      expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
+      expect(fhirProblems(res.body)).toEqual([]);
+      expect(JSON.stringify(res.body)).not.toContain(ins);
+    }
+    const anonymous = await fhir(t, `/fhir/Patient/${team.patient.id}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'login' }] });
+    const denied = await t.pool.query(`SELECT action FROM audit_log WHERE actor_id = $1 AND outcome = 'denied' ORDER BY id`, [stranger.id]);
+    expect(denied.rows.map((r) => r.action)).toEqual(['fhir.observation.search', 'fhir.patient.read', 'fhir.device.read']);
+  });
+
+  it.each([
+    ['no patient', '/fhir/Observation?code=2708-6', 400, 'invalid'],
+    ['a bad date', '/fhir/Observation?patient=PID&date=ge2026-13', 400, 'invalid'],
+    ['an unsupported prefix', '/fhir/Observation?patient=PID&date=ne2026-10-05', 400, 'invalid'],
+    ['a forged cursor', '/fhir/Observation?patient=PID&_cursor=xyz', 400, 'invalid'],
+    ['too many buckets', '/fhir/Observation?patient=PID&bucket=1m&date=ge2026-09-01&date=lt2026-10-01', 400, 'too-costly'],
+  ])('refuses %s with an OperationOutcome', async (_name, path, status, code) => {
+    const res = await fhir(t, path.replace('PID', team.patient.id), team.physician.token);
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code }] });
+  });
+
+  it('audits each FHIR read of the patient', async () => {
+    const { rows } = await t.pool.query(
+      `SELECT DISTINCT action FROM audit_log WHERE patient_id = $1 AND outcome = 'success' AND action LIKE 'fhir.%' ORDER BY action`,
+      [team.patient.id],
+    );
+    expect(rows.map((r) => r.action)).toEqual(['fhir.device.read', 'fhir.observation.search', 'fhir.patient.read']);
+  });
+});

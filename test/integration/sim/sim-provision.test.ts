@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCredentials, writeCredentials } from '../../../devices-sim/src/provisioning/credentials-store.js';
+import { provision } from '../../../devices-sim/src/provisioning/provisioner.js';
+import { hashSeed } from '../../../devices-sim/src/generators/prng.js';
+import { runSimulation } from '../../../devices-sim/src/run/simulation.js';
+import { assignScenarios, devicesFor } from '../../../devices-sim/src/scenarios/scenario-catalogue.js';
+import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
+import { TEST_MQTT_URL } from '../../support/test-env.js';
+import { BACKEND, clearRetainedStatus, describeIf, readingCount, waitForIngest } from './sim-support.js';
+
+jest.setTimeout(60_000);
+
+// Needs the admin registry REST (apps/server/src/registry/devices.controller.ts) and ingestion.
+describeIf(BACKEND.registry && BACKEND.ingest)('--provision through the REST API, then devices connect with their own credentials', () => {
+  let t: TestApp;
+  let dir: string;
+  const used: string[] = [];
+  beforeAll(async () => {
+    t = await startTestApp({ roles: ['api', 'ingest'] });
+    dir = await mkdtemp(join(tmpdir(), 'sim-creds-'));
+    await waitForIngest(t);
+  });
+  afterAll(async () => {
+    await clearRetainedStatus(used);
+    await rm(dir, { recursive: true, force: true });
+    await t?.close();
+  });
+
+  it('registers patients and devices, keeps the secrets in a 0600 file, reuses them, and the devices get data in', async () => {
+    const admin = await t.ctx.newUser('admin');
+    const plans = assignScenarios(3, 'mixed'); // stable (hypercapnic: 2 devices), critical-drop, stable (standard)
+    const creds = await provision({ apiUrl: t.url, adminToken: admin.token, plans });
+    expect(creds.patients.map((p) => p.devices.map((d) => d.kind))).toEqual(plans.map((p) => devicesFor(p)));
+    const ids = creds.patients.flatMap((p) => p.devices.map((d) => d.deviceId));
+    used.push(...ids);
+    const { rows } = await t.pool.query(
+      `SELECT d.device_id, d.kind, p.profile, p.care_team_id FROM devices d JOIN patients p ON p.id = d.patient_id WHERE d.device_id = ANY($1)`,
+      [ids],
+    );
+    expect(rows).toHaveLength(ids.length);
+    expect(new Set(rows.map((r) => r.care_team_id))).toEqual(new Set([creds.careTeamId]));
+
+    const file = join(dir, 'creds.json');
+    await writeCredentials(file, creds);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const reread = await readCredentials(file);
+    expect(reread).toEqual(creds);
+
+    // a second run with one more patient reuses the three and registers only the fourth
+    const more = await provision({ apiUrl: t.url, adminToken: admin.token, plans: assignScenarios(4, 'mixed'), existing: reread });
+    expect(more.patients.slice(0, 3)).toEqual(creds.patients);
+    expect(more.patients).toHaveLength(4);
+    used.push(...more.patients[3]!.devices.map((d) => d.deviceId));
+
+    const summary = await runSimulation({
+      mqttUrl: TEST_MQTT_URL,
+      now: Date.now(),
+      historyMs: 3_600_000,
+      durationMs: 3000,
+      patients: more.patients.map((p) => ({ scenario: p.scenario, profile: p.profile, seed: hashSeed(1, p.index), devices: p.devices })),
+    });
+    expect(summary).toMatchObject({ connected: 5, failed: 0, errors: [] });
+    for (const p of more.patients) {
+      for (const d of p.devices.filter((x) => x.kind === 'oximeter')) {
+        await eventually(async () => (await readingCount(t, [d.deviceId])) > 100, 30_000);
+      }
+    }
+  });
+
+  it('refuses to provision without an admin', async () => {
+    const nurse = await t.ctx.newUser('nurse');
+    await expect(provision({ apiUrl: t.url, adminToken: nurse.token, plans: assignScenarios(1, 'stable') })).rejects.toThrow(/403/);
+  });
+});

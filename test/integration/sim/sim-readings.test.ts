@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
+import { DAY_MS } from '../../../devices-sim/src/generators/night-plan.js';
+import { runSimulation, simulationStreams, type SimulationOptions } from '../../../devices-sim/src/run/simulation.js';
+import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
+import { TEST_MQTT_URL } from '../../support/test-env.js';
+import { BACKEND, clearRetainedStatus, describeIf, expectedStorage, readingCount, waitForIngest } from './sim-support.js';
+
+jest.setTimeout(60_000);
+
+// Needs ingestion (apps/server/src/ingest/mqtt-consumer.ts).
+describeIf(BACKEND.ingest)('simulated devices → broker → ingestion → readings', () => {
+  let t: TestApp;
+  const used: string[] = [];
+  beforeAll(async () => {
+    t = await startTestApp({ roles: ['api', 'ingest'] });
+    await waitForIngest(t);
+  });
+  afterAll(async () => {
+    await clearRetainedStatus(used);
+    await t?.close();
+  });
+
+  it('a stable NIV patient: 3 days of history then live, every value and session stored once, status reported', async () => {
+    const team = await t.ctx.newCareTeam();
+    const patient = await t.ctx.newPatient(team.id, 'hypercapnic');
+    const oximeter = await t.ctx.newDevice(patient.id, 'oximeter');
+    const ventilator = await t.ctx.newDevice(patient.id, 'ventilator');
+    used.push(oximeter.deviceId, ventilator.deviceId);
+    const options: Omit<SimulationOptions, 'mqttUrl'> & { now: number } = {
+      now: Date.now(),
+      historyMs: 3 * DAY_MS,
+      durationMs: 6000,
+      tuning: { historySampleIntervalMs: 60_000 },
+      patients: [
+        {
+          scenario: 'stable',
+          seed: 5,
+          devices: [
+            { ...oximeter, kind: 'oximeter' },
+            { ...ventilator, kind: 'ventilator' },
+          ],
+        },
+      ],
+    };
+    const expected = expectedStorage(simulationStreams(options), options.now + 10_000);
+    const summary = await runSimulation({ ...options, mqttUrl: TEST_MQTT_URL });
+    expect(summary).toMatchObject({ devices: 2, connected: 2, failed: 0, errors: [] });
+    expect(summary.acknowledged).toBe(summary.sent);
+
+    await eventually(async () => (await readingCount(t, [oximeter.deviceId, ventilator.deviceId])) === expected.totalRows, 30_000);
+    expect(await readingCount(t, [oximeter.deviceId])).toBe(expected.rows.get(oximeter.deviceId));
+    const sessions = await t.pool.query(`SELECT count(*)::int AS n FROM night_sessions WHERE device_id = $1`, [ventilator.deviceId]);
+    expect(sessions.rows[0].n).toBe(expected.sessions.get(ventilator.deviceId));
+    expect(sessions.rows[0].n).toBeGreaterThanOrEqual(2);
+    // the live part is at 1 Hz
+    const live = await t.pool.query(
+      `SELECT count(DISTINCT time)::int AS n FROM readings WHERE device_id = $1 AND time >= to_timestamp($2 / 1000.0)`,
+      [oximeter.deviceId, options.now],
+    );
+    expect(live.rows[0].n).toBeGreaterThanOrEqual(4);
+    // a clean goodbye: retained offline status after the online one (battery, firmware)
+    await eventually(async () => {
+      const { rows } = await t.pool.query(`SELECT online, firmware FROM devices WHERE device_id = $1`, [oximeter.deviceId]);
+      return rows[0].firmware === '2.4.1' && rows[0].online === false;
+    });
+    const rejections = await t.pool.query(`SELECT reason FROM rejections WHERE device_id = ANY($1)`, [[oximeter.deviceId, ventilator.deviceId]]);
+    expect(rejections.rows).toEqual([]);
+  });
+
+  it('refuses nothing of a clock-skewed device within the tolerance', async () => {
+    const team = await t.ctx.newCareTeam();
+    const patient = await t.ctx.newPatient(team.id, 'hypercapnic');
+    const oximeter = await t.ctx.newDevice(patient.id, 'oximeter');
+    used.push(oximeter.deviceId);
+    const options = { now: Date.now(), historyMs: 3_600_000, durationMs: 3000, patients: [{ scenario: 'clock-skew' as const, seed: 2, devices: [{ ...oximeter, kind: 'oximeter' as const }] }] };
+    const expected = expectedStorage(simulationStreams(options), options.now + 300_000);
+    await runSimulation({ ...options, mqttUrl: TEST_MQTT_URL });
+    await eventually(async () => (await readingCount(t, [oximeter.deviceId])) === expected.totalRows, 30_000);
+    const { rows } = await t.pool.query(`SELECT max(time) AS newest FROM readings WHERE device_id = $1`, [oximeter.deviceId]);
+    expect((rows[0].newest as Date).getTime()).toBeGreaterThan(options.now + 3 * 60_000);
+  });
+});
