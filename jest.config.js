@@ -26,6 +26,7 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/{integration,e2e}/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.cjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.cjs',
       setupFilesAfterEnv: ['<rootDir>/test/support/migrate-once.ts'],
     },
   ],

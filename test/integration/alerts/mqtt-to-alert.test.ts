@@ -1,6 +1,6 @@
 /**
  * End to end from MQTT to the alerts table: a device publishes on `tm/v1/devices/<id>/readings`
- * (the machine's Mosquitto, 127.0.0.1:1883); the app runs with roles ['ingest', 'api']: ingestion
+ * (the Jest worker's own Mosquitto, see test-env.ts); the app runs with roles ['ingest', 'api']: ingestion
  * stores the samples and publishes them on StoredReadingsHub, the rules raise and clear alerts.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
