@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseDeviceTopic, parseReadingsPayload, parseStatusPayload, REJECTION_REASONS } from '#protocol';
+import { parseDeviceTopic, parseReadingsPayload, parseStatusPayload, REJECTION_REASONS, SERVER_REJECTIONS } from '#protocol';
 import { buildBadInputCases } from './bad-input-cases.js';
 
 const NOW = Date.parse('2026-11-23T03:10:00.000Z');
@@ -12,7 +12,7 @@ describe('bad-input cases carry the reason the backend parser really gives', () 
     const covered = new Set(cases.map((c) => c.expected.reason));
     // inactive-device needs a deactivated device in the registry; store-failed is the database
     // refusing data the parser accepted (a backend fault, not something a device can aim at).
-    const notProvokable = ['inactive-device', 'store-failed'];
+    const notProvokable: string[] = ['inactive-device', ...SERVER_REJECTIONS];
     for (const r of REJECTION_REASONS) if (!notProvokable.includes(r)) expect(covered).toContain(r);
   });
 

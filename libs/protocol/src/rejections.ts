@@ -16,7 +16,13 @@ export const MESSAGE_REJECTIONS = [
   // The database refused the message's data (a constraint or data error, not an outage): it is
   // kept as a dead letter so that it cannot block ingestion.
   'store-failed',
+  // The backend failed on the message (a bug, not bad input): recorded and acknowledged, so one
+  // message cannot hold up its connection's acknowledgements.
+  'processing-failed',
 ] as const;
+
+/** Reasons that report a server-side failure: no device input provokes them. */
+export const SERVER_REJECTIONS: readonly MessageRejectionReason[] = ['store-failed', 'processing-failed'];
 
 export const ITEM_REJECTIONS = [
   'unknown-field',

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DeviceRegistryEvents } from '../events/device-registry-events.js';
 import { backoff } from './reading-batcher.js';
 import { DeviceRepository, type DeviceInfo } from './device.repository.js';
 
@@ -19,7 +20,9 @@ const REFRESH_CHUNK = 5000;
  * trusted for `INGEST_DEVICE_CACHE_TTL_MS`; every TTL/2 the entries in use are re-read in bulk,
  * so a deactivation or re-assignment takes effect within TTL/2 without per-message lookups.
  * Misses are read in bulk too (all misses of one tick in one query) and retried with back-off
- * while the database is away (the messages wait, unacknowledged).
+ * while the database is away (the messages wait, unacknowledged). A registration changed in this
+ * process (DeviceRegistryEvents) is forgotten at once: a device registered just after its first
+ * message was cached as unknown is accepted from its next message on.
  */
 @Injectable()
 export class DeviceCache implements OnModuleDestroy {
@@ -30,12 +33,15 @@ export class DeviceCache implements OnModuleDestroy {
   private refreshTimer: NodeJS.Timeout | undefined;
   private destroyed = false;
   private readonly ttlMs: number;
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly repository: DeviceRepository,
     @Inject(APP_CONFIG) config: AppConfig,
+    registryEvents: DeviceRegistryEvents,
   ) {
     this.ttlMs = config.ingest.deviceCacheTtlMs;
+    this.unsubscribe = registryEvents.subscribe(async (event) => this.invalidate(event.deviceId));
   }
 
   /** Starts the periodic refresh (ingestion calls it when it starts consuming). */
@@ -74,6 +80,7 @@ export class DeviceCache implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.destroyed = true;
+    this.unsubscribe();
     clearInterval(this.refreshTimer);
   }
 

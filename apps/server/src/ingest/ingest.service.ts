@@ -96,8 +96,7 @@ export class IngestService implements MessageHandler, BatchSink, OnApplicationBo
     const parsed = parseDeviceTopic(message.topic);
     if (!parsed) {
       this.metrics.countReceived('other');
-      this.route(message, null, this.batcher.current);
-      this.batcher.added();
+      this.routeSafely(message, null);
       return;
     }
     message.deviceId = parsed.deviceId;
@@ -105,14 +104,28 @@ export class IngestService implements MessageHandler, BatchSink, OnApplicationBo
     this.metrics.countReceived(parsed.channel);
     const device = this.devices.peek(parsed.deviceId, message.receivedAt);
     if (device !== undefined) {
-      this.route(message, device, this.batcher.current);
-      this.batcher.added();
+      this.routeSafely(message, device);
       return;
     }
-    void this.devices.load(parsed.deviceId).then((loaded) => {
-      this.route(message, loaded, this.batcher.current);
-      this.batcher.added();
-    });
+    // DeviceCache.load never rejects (it retries while the database is away).
+    void this.devices.load(parsed.deviceId).then((loaded) => this.routeSafely(message, loaded));
+  }
+
+  /**
+   * Routes into the open batch. A failure here is a bug, not bad input: the message still has to
+   * end in a committed batch (as a `processing-failed` dead letter), or it would hold back every
+   * later acknowledgement of its connection and its share of the in-flight budget forever.
+   */
+  private routeSafely(message: InflightMessage, device: DeviceInfo | null): void {
+    const batch = this.batcher.current;
+    try {
+      this.route(message, device, batch);
+    } catch (err) {
+      this.logger.error({ err, deviceId: message.deviceId }, 'message processing failed; recorded as a dead letter');
+      if (!batch.messages.includes(message)) batch.addMessage(message);
+      this.reject(batch, message, 'processing-failed', `the backend failed on this message: ${(err as Error)?.message ?? String(err)}`);
+    }
+    this.batcher.added();
   }
 
   /** Validates one message and adds what it writes (data and/or dead letters) to `batch`. */
