@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { fhirProblems } from '../../support/fhir-r4-check.js';
+import { fhirProblems, loadFhirValidators } from '../../support/fhir-r4-check.js';
 import { insertReadings, regular } from '../../support/readings-fixture.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
 
@@ -20,6 +20,7 @@ describe('FHIR R4 export', () => {
   const ins = `1${String(Math.floor(Math.random() * 1e14)).padStart(14, '0')}`;
 
   beforeAll(async () => {
+    loadFhirValidators();
     t = await startTestApp({ roles: ['api'] });
     team = await t.ctx.newTeamWithPatient();
     await t.pool.query(`UPDATE patients SET ins = $2 WHERE id = $1`, [team.patient.id, ins]);
@@ -113,7 +114,9 @@ describe('FHIR R4 export', () => {
     ]);
     const paged = await fhir(t, `/fhir/Observation?patient=${team.patient.id}&code=2708-6,8889-8&date=ge2026-10-05&date=lt2026-10-07&bucket=1h&_count=2`, team.physician.token);
     expect(paged.body.entry).toHaveLength(2);
+    expect(fhirProblems(paged.body)).toEqual([]);
     const next = await fhir(t, paged.body.link.find((l: Json) => l.relation === 'next').url, team.physician.token);
+    expect(fhirProblems(next.body)).toEqual([]);
     expect(next.body.entry.map((e: Json) => e.resource.effectivePeriod.start)).toEqual(['2026-10-06T09:00:00.000Z']);
   });
 
@@ -128,6 +131,22 @@ describe('FHIR R4 export', () => {
     expect(device.body).toMatchObject({ resourceType: 'Device', serialNumber: team.device.deviceId, patient: { reference: `Patient/${team.patient.id}` } });
   });
 
+  it('the validation rejects what the server returns once broken (so the checks above can fail)', async () => {
+    const res = await fhir(t, `/fhir/Observation?patient=${team.patient.id}&code=2708-6&_count=2`, team.physician.token);
+    expect(fhirProblems(res.body)).toEqual([]);
+    delete res.body.entry[0].resource.status;
+    res.body.entry[1].resource.valueQuantity.code = '[pct]';
+    res.body.link[0].url = 'not a uri';
+    expect(fhirProblems(res.body)).toEqual([
+      'schema: $.link[0].url: should match pattern "^\\S*$"',
+      'fhir.js: Observation.status: Missing property',
+      '$.entry[1].resource: http://hl7.org/fhir/StructureDefinition/oxygensat requires a value in UCUM %',
+    ]);
+    const capability = (await fhir(t, '/fhir/metadata')).body;
+    capability.kind = 'server';
+    expect(fhirProblems(capability)).toEqual([expect.stringMatching(/^schema: \$\.kind: should be equal to one of the allowed values/), expect.stringMatching(/^fhir\.js: CapabilityStatement\.kind: Code "server" not found/)]);
+  });
+
   it('answers 404 OperationOutcome to a physician of another team, and 401 without a token', async () => {
     for (const path of [`/fhir/Observation?patient=${team.patient.id}`, `/fhir/Patient/${team.patient.id}`, `/fhir/Device/${team.device.deviceId}`, '/fhir/Patient/not-a-uuid', '/fhir/Device/NOPE-1']) {
       const res = await fhir(t, path, stranger.token);
@@ -140,6 +159,7 @@ describe('FHIR R4 export', () => {
     const anonymous = await fhir(t, `/fhir/Patient/${team.patient.id}`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'login' }] });
+    expect(fhirProblems(anonymous.body)).toEqual([]);
     const denied = await t.pool.query(`SELECT action FROM audit_log WHERE actor_id = $1 AND outcome = 'denied' ORDER BY id`, [stranger.id]);
     expect(denied.rows.map((r) => r.action)).toEqual(['fhir.observation.search', 'fhir.patient.read', 'fhir.device.read']);
   });
@@ -154,6 +174,7 @@ describe('FHIR R4 export', () => {
     const res = await fhir(t, path.replace('PID', team.patient.id), team.physician.token);
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code }] });
+    expect(fhirProblems(res.body)).toEqual([]);
   });
 
   it('audits each FHIR read of the patient', async () => {

@@ -73,14 +73,12 @@ export class NightsService {
    * computed from the samples (and cached).
    */
   private async oximetryOf(patientId: string, windows: readonly { start: number; end: number }[]): Promise<NightOximetry[]> {
-    const [fingerprints, cached] = await Promise.all([
-      this.nights.fingerprints(patientId, windows, NIGHT_OXIMETRY_VERSION),
-      this.nights.cached(patientId, windows),
-    ]);
+    const devices = await this.nights.deviceIds(patientId);
+    const [fingerprints, cached] = await Promise.all([this.nights.fingerprints(devices, windows, NIGHT_OXIMETRY_VERSION), this.nights.cached(patientId, windows)]);
     const result: (NightOximetry | undefined)[] = windows.map((_, i) => (cached[i]?.fingerprint === fingerprints[i] ? cached[i]!.summary : undefined));
     const stale = windows.map((w, i) => ({ ...w, i })).filter((w) => !result[w.i]);
     if (stale.length) {
-      const samples = await this.nights.oximetry(patientId, stale);
+      const samples = await this.nights.oximetry(patientId, devices, stale);
       const fresh = stale.map((w, k) => {
         const s = samples[k]!;
         const summary: NightOximetry = { ...summarizeOximetry(s.spo2), pulseMean: s.pulseMean, pulseSamples: s.pulseSamples };

@@ -26,8 +26,8 @@ const DAY_MS = 86_400_000;
 /** At most this many buckets in one answer (1 m: ~6.9 days; 1 h: ~416 days). */
 export const MAX_TREND_BUCKETS = 10_000;
 /**
- * Sub-hour buckets read raw samples: at most 7 days (~600 k samples of a 1 Hz metric, ~0.3 s on the
- * development machine; 30 days took over a second). Longer views use 1 h buckets or more.
+ * Sub-hour buckets read raw samples: at most 7 days (~600 k samples of a 1 Hz metric, 0.5–0.8 s
+ * measured by bench/clinical-timing.ts on the loaded 2-core machine). Longer views use 1 h buckets or more.
  */
 export const MAX_RAW_TREND_RANGE_MS = 7 * DAY_MS;
 

@@ -17,7 +17,10 @@ export interface TrendBucketView {
 // TimescaleDB readings_hourly is the real-time continuous aggregate with the same columns).
 // The patient's readings are reached through the primary key (device_id, metric, time): the
 // patient's device ids, then patient_id as a filter, so history moved to another patient with a
-// re-assigned device never leaks.
+// re-assigned device never leaks. The device ids are passed as values ($6), not as a sub-select:
+// with the values known at planning PostgreSQL estimates the rows right and scans the index; with
+// ARRAY(SELECT …) it guessed a third of the table and chose a parallel sequential scan of all of
+// it (2.9 s instead of 1.1 s for 7 days in 5 min buckets on 21 M rows, growing with the table).
 const ORIGIN = `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
 
 const FROM_HOURLY = `
@@ -32,7 +35,7 @@ const FROM_RAW = `
   SELECT date_bin($3::interval, time, ${ORIGIN}) AS start,
          min(value) AS min, avg(value) AS avg, max(value) AS max, count(*)::int AS count
     FROM readings
-   WHERE device_id = ANY(ARRAY(SELECT device_id FROM devices WHERE patient_id = $1))
+   WHERE device_id = ANY($6::text[])
      AND metric = $2 AND time >= $4 AND time < $5
      AND patient_id = $1 AND signal_ok
    GROUP BY 1
@@ -49,7 +52,10 @@ export class TrendsRepository {
     const { rows } =
       plan.source === 'hourly'
         ? await this.pool.query<Row>(FROM_HOURLY, params)
-        : await withoutJit(this.pool, (client) => client.query<Row>(FROM_RAW, params));
+        : await withoutJit(this.pool, async (client) => {
+            const devices = await client.query<{ device_id: string }>(`SELECT device_id FROM devices WHERE patient_id = $1`, [patientId]);
+            return client.query<Row>(FROM_RAW, [...params, devices.rows.map((d) => d.device_id)]);
+          });
     return rows.map((r) => ({ start: r.start.toISOString(), min: r.min, avg: r.avg, max: r.max, count: r.count }));
   }
 }

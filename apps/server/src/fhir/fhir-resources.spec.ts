@@ -75,22 +75,46 @@ describe('FHIR resources (R4 structure)', () => {
   });
 });
 
-describe('the FHIR structure check itself catches mistakes', () => {
+// Each check of test/support/fhir-r4-check.ts (R4 JSON schema, FHIR.js, hand-written) can fail.
+describe('the FHIR validation itself catches mistakes', () => {
   const good = () => readingObservation(P, { deviceId: 'OX-1', metric: 'spo2', time: at, timeUs: '1', value: 93 }) as Record<string, unknown>;
-  it.each<[string, (o: Record<string, unknown>) => void, RegExp]>([
-    ['missing status', (o) => delete o.status, /status: required/],
-    ['unknown status', (o) => (o.status = 'done'), /not in/],
-    ['an element FHIR does not have', (o) => (o.patient = { reference: 'Patient/x' }), /not allowed/],
-    ['two value[x]', (o) => (o.valueString = 'x'), /only one of/],
-    ['a null', (o) => (o.issued = null), /null/],
-    ['an empty array', (o) => (o.category = []), /empty array/],
-    ['a bad id', (o) => (o.id = 'has_underscore'), /does not match/],
-    ['a dateTime without zone', (o) => (o.effectiveDateTime = '2026-11-23T03:10:00'), /does not match/],
-    ['SpO2 without LOINC 2708-6', (o) => ((o.code as { coding: { code: string }[] }).coding = [{ code: '59408-5', system: 'http://loinc.org' } as never]), /requires LOINC 2708-6/],
-    ['SpO2 in another unit', (o) => ((o.valueQuantity as { code: string }).code = '[pct]'), /UCUM %/],
-  ])('%s', (_name, mutate, problem) => {
+  it.each<[string, (o: Record<string, unknown>) => void, RegExp[]]>([
+    // The JSON schema cannot require a primitive (its _status extension could stand for it): FHIR.js does.
+    ['missing status', (o) => delete o.status, [/^fhir\.js: Observation\.status: Missing property$/m]],
+    ['missing code', (o) => delete o.code, [/^schema: \$: should have required property 'code'/m, /^fhir\.js: Observation\.code: Missing property$/m]],
+    ['unknown status', (o) => (o.status = 'done'), [/^schema: \$\.status: should be equal to one of the allowed values \[registered, /m, /^fhir\.js: Observation\.status: Code "done" not found in value set$/m]],
+    ['an element FHIR does not have', (o) => (o.patient = { reference: 'Patient/x' }), [/^schema: \$: should NOT have additional properties \(patient\)$/m, /^fhir\.js: Observation\.patient: Unexpected property$/m]],
+    // The R4 schema gives complex types no "type": "object" (a string passes it): FHIR.js catches it.
+    ['a subject that is not a reference', (o) => (o.subject = 'Patient/x'), [/^fhir\.js: Observation\.subject\.0: Unexpected property$/m]],
+    ['a device reference to a Patient', (o) => (o.device = { reference: 'Patient/x' }), [/^fhir\.js: Observation\.device: Invalid type for reference/m]],
+    ['two value[x]', (o) => (o.valueString = 'x'), [/only one of valueQuantity, valueString/]],
+    ['a null', (o) => (o.issued = null), [/^schema: \$\.issued: should be string$/m, /\$\.issued: null is not allowed/]],
+    ['an empty array', (o) => (o.category = []), [/\$\.category: empty array/]],
+    ['a bad id', (o) => (o.id = 'has_underscore'), [/^schema: \$\.id: should match pattern/m]],
+    ['a dateTime without zone', (o) => (o.effectiveDateTime = '2026-11-23T03:10:00'), [/^schema: \$\.effectiveDateTime: should match pattern/m]],
+    ['SpO2 without LOINC 2708-6', (o) => ((o.code as { coding: { code: string }[] }).coding = [{ code: '59408-5', system: 'http://loinc.org' } as never]), [/requires LOINC 2708-6/]],
+    ['SpO2 in another unit', (o) => ((o.valueQuantity as { code: string }).code = '[pct]'), [/UCUM %/]],
+  ])('an Observation with %s', (_name, mutate, expected) => {
     const o = good();
+    expect(fhirProblems(o)).toEqual([]);
     mutate(o);
-    expect(fhirProblems(o).join('\n')).toMatch(problem);
+    const problems = fhirProblems(o).join('\n');
+    for (const e of expected) expect(problems).toMatch(e);
+  });
+
+  it('an invalid Observation inside a Bundle, reported at its path', () => {
+    const o = good();
+    o.status = 'done';
+    const bundle = searchBundle([{ fullUrl: 'http://h/fhir/Observation/x', resource: o as Resource }], { self: 'http://h/fhir/Observation?patient=x' }, at);
+    const problems = fhirProblems(bundle);
+    expect(problems).toContain('schema: $.entry[0].resource.status: should be equal to one of the allowed values [registered, preliminary, final, amended, corrected, cancelled, entered-in-error, unknown]');
+    expect(problems).toContain('fhir.js: Observation.status: Code "done" not found in value set');
+  });
+
+  it('a Bundle of an unknown type, a Patient of an unknown gender, a CapabilityStatement of another FHIR version', () => {
+    const bundle = searchBundle([], { self: 'http://h/fhir/Observation?patient=x' }, at);
+    expect(fhirProblems({ ...bundle, type: 'page' }).join('\n')).toMatch(/^schema: \$\.type: should be equal to one of the allowed values/m);
+    expect(fhirProblems({ ...patientResource({ id: P, displayName: 'A', ins: null }), gender: 'x' }).join('\n')).toMatch(/^fhir\.js: Patient\.gender: Code "x" not found in value set$/m);
+    expect(fhirProblems({ ...capabilityStatement('http://h'), fhirVersion: '5.0.0' }).join('\n')).toMatch(/^schema: \$\.fhirVersion: should be equal to one of the allowed values/m);
   });
 });
