@@ -33,8 +33,8 @@ jest.setTimeout(150_000);
 /**
  * Issue 7 §5: hostile MQTT input through the real broker into the real server (a child process).
  * Every message the backend's subscription can receive is accounted for exactly: what it stores
- * (readings rows, sessions, a device status) or the dead letters it records, per device (each
- * fuzzed message to a registered device goes to a device of its own) and per topic. The expected
+ * (readings rows, sessions, a device status) or the dead letters it records, per device and reason,
+ * and per topic. The expected
  * outcome of a payload is computed with the protocol's own parser (libs/protocol, unit-tested on
  * its own): this test is about the pipeline losing, duplicating, crashing or stalling on nothing.
  * Meanwhile registered devices send valid traffic, which must be stored in full.
@@ -47,6 +47,8 @@ const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : randomInt(2
 const DELIVERED = Number(process.env.FUZZ_MESSAGES ?? 10_000);
 /** Messages on topics the subscription does not cover (published too, expected nowhere). */
 const UNDELIVERED = Math.round(DELIVERED * 0.03);
+/** Registered devices that the fuzzed readings are spread over. */
+const READINGS_DEVICES = 300;
 const VALID_DEVICES = 8;
 const VALID_MESSAGES = 50;
 const VALID_SAMPLES = 10;
@@ -93,6 +95,12 @@ function readingsOutcome(deviceId: string, kind: DeviceKind, payload: Buffer, no
   return { kind: 'readings', deviceId, rows: [...rows], sessions, rejections };
 }
 
+/** Whether the backend's subscription (tm/v1/devices/+/readings|status) receives `topic`. */
+function matchesSubscription(topic: string): boolean {
+  const parts = topic.split('/');
+  return parts.length === 5 && parts.slice(0, 3).join('/') === 'tm/v1/devices' && (parts[4] === 'readings' || parts[4] === 'status');
+}
+
 /** The topic as a rejection row keeps it (first 256 UTF-16 units, then UTF-8). */
 const storedTopic = (topic: string) => Buffer.from(topic.slice(0, 256), 'utf8').toString('utf8');
 
@@ -104,17 +112,25 @@ interface Plan {
 function plan(r: Rng, tag: string, validIds: string[], nowMs: number): Plan {
   const items: Planned[] = [];
   const fuzzDevices: Plan['fuzzDevices'] = [];
+  const registered = new Set<string>();
+  /** Planned messages the subscription will not receive (an odd segment holding a '/'). */
+  let skipped = 0;
   const fuzzTime = () => Math.floor((nowMs - 2 * 3600_000 - r.int(0, 3600) * 1000) / 1000) * 1000;
   const hostile = (channel: 'readings' | 'status', kind: DeviceKind) =>
     channel === 'readings' ? hostileReadings(r, kind, fuzzTime(), nowMs) : hostileStatus(r);
-  for (let i = 0; items.length < DELIVERED; i++) {
+  for (let i = 0; items.length - skipped < DELIVERED; i++) {
     const p = r.float();
     const channel = r.chance(0.8) ? 'readings' : 'status';
     if (p < 0.8) {
-      // A registered device of its own.
-      const id = `FZ${tag}-${i}`;
-      const kind: DeviceKind = i % 3 === 0 ? 'ventilator' : 'oximeter';
-      fuzzDevices.push({ id, kind, active: true });
+      // Readings go to a pool of registered devices (the rules read the history of every device
+      // they see for the first time: one device per message would make the run rules-bound);
+      // each status to a device of its own (the latest status wins, and arrival order across
+      // publishers is not known).
+      const n = p < 0.72 ? r.int(0, READINGS_DEVICES - 1) : i;
+      const id = `FZ${tag}-${p < 0.72 ? 'r' : 's'}${n}`;
+      const kind: DeviceKind = n % 3 === 0 ? 'ventilator' : 'oximeter';
+      if (!registered.has(id)) fuzzDevices.push({ id, kind, active: true });
+      registered.add(id);
       if (p < 0.72) {
         let payload = hostile('readings', kind);
         let outcome = readingsOutcome(id, kind, payload, nowMs);
@@ -144,12 +160,16 @@ function plan(r: Rng, tag: string, validIds: string[], nowMs: number): Plan {
     } else if (p < 0.94) {
       const topic = `tm/v1/devices/${oddTopicSegment(r)}/${channel}`;
       const parsed = parseDeviceTopic(topic);
+      const received = matchesSubscription(topic);
+      if (!received) skipped++;
       items.push({
         topic,
         payload: hostile(channel, 'oximeter'),
-        outcome: parsed
-          ? { kind: 'rejected', deviceId: parsed.deviceId, topic, reason: 'unknown-device' }
-          : { kind: 'rejected', deviceId: null, topic: storedTopic(topic), reason: 'bad-topic' },
+        outcome: !received
+          ? { kind: 'undelivered' }
+          : parsed
+            ? { kind: 'rejected', deviceId: parsed.deviceId, topic, reason: 'unknown-device' }
+            : { kind: 'rejected', deviceId: null, topic: storedTopic(topic), reason: 'bad-topic' },
       });
     } else {
       // Another (valid, registered) device's topic: its fuzzed samples sit hours before its valid ones.
@@ -163,7 +183,7 @@ function plan(r: Rng, tag: string, validIds: string[], nowMs: number): Plan {
       items.push({ topic: readingsTopic(id), payload, outcome });
     }
   }
-  // Interleave the messages the subscription never receives.
+  // Interleave messages on topics the subscription never receives.
   for (let i = 0; i < UNDELIVERED; i++) {
     const at = r.int(0, items.length);
     items.splice(at, 0, { topic: undeliveredTopic(r, r.pick(validIds)), payload: hostileReadings(r, 'oximeter', fuzzTime(), nowMs), outcome: { kind: 'undelivered' } });
@@ -340,7 +360,8 @@ describe(`MQTT fuzz: hostile payloads and topics through the real broker (seed $
         )
       ).rows[0] as { rows: number; sessions: number; rejections: number; statuses: number };
     const expectedTotals = { rows: totalRows, sessions: totalSessions, rejections: totalRejections, statuses: expectedStatus.size };
-    await eventually(async () => JSON.stringify(await totals()) === JSON.stringify(expectedTotals), 45_000, 250).catch(() => undefined);
+    const exited = () => app.proc.exitCode !== null || app.proc.signalCode !== null;
+    await eventually(async () => exited() || JSON.stringify(await totals()) === JSON.stringify(expectedTotals), 45_000, 250).catch(() => undefined);
     const drainedMs = Date.now() - started;
     // Nothing more arrives late (a duplicate would).
     await new Promise((res) => setTimeout(res, 1000));
@@ -380,12 +401,12 @@ describe(`MQTT fuzz: hostile payloads and topics through the real broker (seed $
       .map((s) => JSON.stringify(s));
 
     const stored = await totals();
-    if (app.proc.exitCode !== null || app.proc.signalCode !== null) {
+    if (exited()) {
       throw new Error(`the server exited (${app.proc.exitCode ?? app.proc.signalCode}) during the fuzz (seed ${SEED}):\n${app.output().slice(-4000)}`);
     }
     const received = await metricSum(appUrl, 'tm_ingest_messages_received_total');
     console.log(
-      `fuzz seed=${SEED}: ${items.length} messages published (${delivered.length} on the ingest subscription's topics, ${UNDELIVERED} on others) ` +
+      `fuzz seed=${SEED}: ${items.length} messages published (${delivered.length} on the ingest subscription's topics, ${items.length - delivered.length} on others) ` +
         `+ ${VALID_DEVICES * VALID_MESSAGES} valid; stored ${stored.rows} readings rows, ${stored.sessions} sessions, ${stored.statuses} statuses; ` +
         `${stored.rejections} dead letters (${badTopics.length} bad topics); ${silent} valid messages with nothing to store; ` +
         `received ${received}; published in ${publishMs} ms, drained in ${drainedMs} ms`,
@@ -424,5 +445,37 @@ describe(`MQTT fuzz: hostile payloads and topics through the real broker (seed $
     const after = Date.now() - 60_000;
     await validClients[0]!.publishAsync(readingsTopic(validIds[0]!), JSON.stringify({ v: 1, samples: [{ at: after, spo2: 97 }] }), { qos: 1 });
     await eventually(async () => (await db.pool.query(`SELECT 1 FROM readings WHERE device_id = $1 AND time = to_timestamp($2 / 1000.0)`, [validIds[0], after])).rowCount === 1, 10_000);
+  });
+
+  it('records a rejected sample nested 100,000 levels deep, whether its device is cached or not, and keeps running', async () => {
+    // Found by the fuzz: JSON.stringify of the rejected item overflowed the stack and killed the server.
+    const { rows: [team] } = await db.pool.query(`INSERT INTO care_teams (name) VALUES ('deep') RETURNING id`);
+    const { rows: [patient] } = await db.pool.query(`INSERT INTO patients (display_name, profile, care_team_id) VALUES ('Deep', 'standard', $1) RETURNING id`, [team.id]);
+    const ids = ['DEEP-uncached', 'DEEP-cached'];
+    await db.pool.query(`INSERT INTO devices (device_id, kind, patient_id, secret_hash) SELECT d, 'oximeter', $2, 'unused' FROM unnest($1::text[]) d`, [ids, patient.id]);
+    const pub = await mqtt.connectAsync(broker.url, { clientId: `fuzz-deep-${process.pid}`, protocolVersion: 5, reconnectPeriod: 0 });
+    clients.push(pub);
+    const at = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    await pub.publishAsync(readingsTopic(ids[1]!), JSON.stringify({ v: 1, samples: [{ at: at - 1000, spo2: 95 }] }), { qos: 1 });
+    await eventually(async () => (await db.pool.query(`SELECT 1 FROM readings WHERE device_id = $1`, [ids[1]])).rowCount === 1);
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    for (const id of ids) {
+      await pub.publishAsync(readingsTopic(id), `{"v":1,"samples":[${deep},{"at":${at},"spo2":96}]}`, { qos: 1 });
+      await pub.publishAsync(readingsTopic(id), `{"v":1,"samples":[{"at":${at + 1000},"spo2":${deep}}]}`, { qos: 1 });
+    }
+    for (const id of ids) {
+      const rejections = await eventually(async () => {
+        const { rows } = await db.pool.query(`SELECT reason, left(excerpt, 20) AS excerpt FROM rejections WHERE device_id = $1 ORDER BY reason`, [id]);
+        return rows.length === 2 ? rows : undefined;
+      });
+      // The item cannot be quoted: the message's own (bounded) excerpt is kept instead.
+      expect(rejections).toEqual([
+        { reason: 'bad-value', excerpt: '{"v":1,"samples":[{"' },
+        { reason: 'malformed-sample', excerpt: '{"v":1,"samples":[[[' },
+      ]);
+      expect((await db.pool.query(`SELECT 1 FROM readings WHERE device_id = $1 AND time = to_timestamp($2 / 1000.0)`, [id, at])).rowCount).toBe(1);
+    }
+    expect(app.proc.exitCode).toBeNull();
+    expect((await fetch(`${appUrl}/health`)).status).toBe(200);
   });
 });
