@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ export interface OwnBroker {
 
 export async function startOwnBroker(options: { port: number; persistence?: boolean }): Promise<OwnBroker> {
   const dir = await mkdtemp(join(tmpdir(), `tm-broker-${options.port}-`));
+  // Started as root, Mosquitto drops to its own user: it must be able to write its persistence file here.
+  await chmod(dir, 0o777);
   const conf = join(dir, 'mosquitto.conf');
   const logFile = join(dir, 'mosquitto.log');
   writeFileSync(
