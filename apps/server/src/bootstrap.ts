@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { AppModule } from './app.module.js';
 import { hashSecret } from './auth/password.js';
 import type { AppConfig } from './config/app-config.js';
+import { jsonTextTooDeep } from './common/json-depth.js';
 import { createPool } from './database/database.module.js';
 import { migrate } from './database/migrator.js';
 import { createEmbeddedBrokerAuth, PgDeviceCredentialLookup } from './broker-auth/embedded-broker-auth.js';
@@ -105,8 +106,17 @@ export async function createApp(config: AppConfig, options: { logger?: boolean }
     bodyParser: false,
   });
   if (options.logger !== false) app.useLogger(app.get(Logger));
-  // Bodies above 1 MiB are refused with 413 before any handler runs.
-  app.useBodyParser('json', { limit: '1mb' });
+  // Bodies above 1 MiB are refused with 413, bodies nested deeper than MAX_JSON_DEPTH with 400,
+  // before any handler runs.
+  // `verify` is body-parser's own hook (Nest's option type leaves it out for its rawBody mode, not
+  // used here); an error with a status it throws is answered like its own (AllExceptionsFilter).
+  const jsonOptions = {
+    limit: '1mb',
+    verify: (_req: unknown, _res: unknown, body: Buffer) => {
+      if (jsonTextTooDeep(body)) throw Object.assign(new Error('request body nested too deeply'), { status: 400, type: 'entity.too.deep' });
+    },
+  };
+  app.useBodyParser('json', jsonOptions);
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
   );

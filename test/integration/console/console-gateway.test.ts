@@ -314,4 +314,65 @@ describe('console gateway (socket.io /console)', () => {
       expect(status.rows[0].status).toBe('open');
     });
   });
+
+  describe('hostile socket input (issue 7 §5)', () => {
+    it.each([
+      "1 OR 1=1",
+      "1; DROP TABLE alerts; --",
+      '../../etc/passwd',
+      '9'.repeat(19),
+      '99999999999999999999999999',
+      '-1',
+      '1e3',
+      ' 1',
+      '１',
+      '0x1F',
+      '',
+    ])('answers VALIDATION_FAILED to the id %j in alert.ack, alert.resolve and alerts.sync', async (id) => {
+      const { nurse, patient } = await t.ctx.newTeamWithPatient();
+      const c = await open(nurse.token);
+      const alert = await raiseAlert(t, patient.id);
+      for (const [event, payload] of [['alert.ack', { id }], ['alert.resolve', { id, note: "'); DELETE FROM alerts; --" }], ['alerts.sync', { afterId: id }]] as const) {
+        expect((await c.request<ErrorAnswer>(event, payload)).error.code).toBe('VALIDATION_FAILED');
+      }
+      expect(c.socket.connected).toBe(true);
+      const status = await t.pool.query(`SELECT status FROM alerts WHERE id = $1`, [alert.alert.id]);
+      expect(status.rows[0].status).toBe('open');
+    });
+
+    it('ignores unknown events and odd arguments, is not polluted by prototype keys, and keeps the socket usable', async () => {
+      const { nurse } = await t.ctx.newTeamWithPatient();
+      const c = await open(nurse.token);
+      c.socket.emit('admin.drop', { table: 'alerts' });
+      c.socket.emit('alerts.sync'); // no acknowledgement callback
+      c.socket.emit('alert.ack', { id: '1' }, 'extra', 42);
+      c.socket.emit('__proto__', {});
+      const binary = await c.request<ErrorAnswer>('alerts.sync', Buffer.from([0, 1, 2, 255]));
+      expect(binary.error.code).toBe('VALIDATION_FAILED');
+      // Prototype keys: refused, or dropped (read as {}): never an afterId taken from them.
+      const proto = await c.request<SyncResult & Partial<ErrorAnswer>>('alerts.sync', JSON.parse('{"__proto__": {"afterId": "1"}, "constructor": {"prototype": {"x": 1}}}'));
+      if (proto.error) expect(proto.error.code).toBe('VALIDATION_FAILED');
+      else expect(proto).toEqual(await c.request<SyncResult>('alerts.sync', {}));
+      expect(({} as Record<string, unknown>).afterId).toBeUndefined(); // the server runs in this process
+      // 8,000 levels (48 kB, under the 64 KiB frame limit) as a raw socket.io packet: the client library cannot encode it.
+      const answers: { type: number; id?: number; data?: unknown }[] = [];
+      c.socket.io.on('packet', (packet) => answers.push(packet as (typeof answers)[number]));
+      c.socket.io.engine.write(`2/console,777["alerts.sync",${'{"a":'.repeat(8_000)}1${'}'.repeat(8_000)}]`);
+      const deep = await eventually(async () => answers.find((a) => a.id === 777), 5000, 20);
+      expect((deep.data as ErrorAnswer[])[0]!.error.code).toBe('VALIDATION_FAILED');
+      expect(c.socket.connected).toBe(true);
+      expect((await c.request<SyncResult>('alerts.sync', {})).hasMore).toBe(false);
+    });
+
+    it('closes a connection that sends more than 64 KiB at once; the process serves the others', async () => {
+      const { nurse } = await t.ctx.newTeamWithPatient();
+      const bystander = await open(nurse.token);
+      const c = await open(nurse.token);
+      const closed = new Promise<string>((resolve) => c.socket.once('disconnect', resolve));
+      c.socket.emit('alert.ack', { id: '1', note: 'x'.repeat(70 * 1024) });
+      expect(await closed).toMatch(/transport (close|error)/);
+      expect((await bystander.request<SyncResult>('alerts.sync', {})).hasMore).toBe(false);
+      expect((await fetch(`${t.url}/health/live`)).status).toBe(200);
+    });
+  });
 });

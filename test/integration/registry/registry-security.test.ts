@@ -184,6 +184,16 @@ describe('registry security: rate limits, audit and rejections queries, append-o
     });
 
     it.each([
+      ['POST', '/api/care-teams'],
+      ['POST', '/api/auth/login'],
+      ['PATCH', '/api/users/00000000-0000-4000-8000-000000000000'],
+    ])('answers a body nested 5,000 levels deep on %s %s with 400, never 500', async (method, path) => {
+      const res = await api<ErrorBody>(t.url, method, path, admin.token, `${'{"name":'.repeat(5000)}"x"${'}'.repeat(5000)}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('BAD_REQUEST');
+    });
+
+    it.each([
       ['POST', '/api/care-teams', { name: 42 }],
       ['POST', '/api/care-teams', { name: '' }],
       ['POST', '/api/care-teams', { name: '   ' }],

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, Matches, MaxLength, validateSync } from 'class-validator';
 import { AppError } from '../common/app-error.js';
+import { MAX_JSON_DEPTH, valueTooDeep } from '../common/json-depth.js';
 
 const BIGINT_ID = /^\d{1,18}$/;
 
@@ -29,6 +30,7 @@ export function parsePayload<T extends object>(cls: new () => T, payload: unknow
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw AppError.validation('payload must be an object');
   }
+  if (valueTooDeep(payload)) throw AppError.validation(`payload nested deeper than ${MAX_JSON_DEPTH} levels`);
   const instance = plainToInstance(cls, payload);
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) {

@@ -179,7 +179,7 @@ export class IngestService implements MessageHandler, BatchSink, OnApplicationBo
       const list = r.kind === 'sample' ? doc?.samples : r.kind === 'session' ? doc?.sessions : undefined;
       const item = r.index !== null && Array.isArray(list) ? list[r.index] : undefined;
       const where = r.kind === 'message' ? 'message' : `${r.kind === 'sample' ? 'samples' : 'sessions'}[${r.index}]`;
-      const excerpt = item !== undefined ? payloadExcerpt(JSON.stringify(item) ?? '', 256) : payloadExcerpt(message.payload);
+      const excerpt = (item !== undefined ? itemExcerpt(item) : undefined) ?? payloadExcerpt(message.payload);
       batch.addRejection(message.deviceId, message.topic, r.reason, clean(`${where}: ${r.detail}`), message.receivedAt, excerpt);
     }
     if (rejected.length > recorded) {
@@ -319,6 +319,20 @@ export class IngestService implements MessageHandler, BatchSink, OnApplicationBo
         if (seen === undefined || seen < at) this.lastSeen.set(id, at);
       }
     }
+  }
+}
+
+/**
+ * A rejected item's own JSON, or undefined when it cannot be serialized: a deeply nested item
+ * (a payload of 256 KiB holds 100,000 levels) overflows JSON.stringify's stack, and that must
+ * not throw out of routing (an uncaught error there kills the process, and the unacknowledged
+ * message is redelivered to the restarted one).
+ */
+function itemExcerpt(item: unknown): string | undefined {
+  try {
+    return payloadExcerpt(JSON.stringify(item) ?? '', 256);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,49 @@
+import pg from 'pg';
+import { migrate } from '../../apps/server/src/database/migrator.js';
+import { MIGRATIONS_DIR } from '../../apps/server/src/paths.js';
+import { PG_ADMIN_URL, TEST_DB_NAME } from './test-env.js';
+
+export interface ScratchDatabase {
+  name: string;
+  url: string;
+  pool: pg.Pool;
+  drop: () => Promise<void>;
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * A migrated database of the test's own (`<TEST_DB_NAME>_<suffix>`), for tests whose counts must
+ * be exact (nothing else writes there) or that disturb it.
+ */
+export async function createScratchDatabase(suffix: string): Promise<ScratchDatabase> {
+  if (!/^[a-z0-9_]+$/.test(suffix)) throw new Error('suffix must be [a-z0-9_]+');
+  const name = `${TEST_DB_NAME}_${suffix}`;
+  await admin(async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${name}`);
+  });
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => undefined);
+  await migrate(pool, MIGRATIONS_DIR);
+  return {
+    name,
+    url,
+    pool,
+    drop: async () => {
+      await pool.end();
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
