@@ -18,7 +18,13 @@ export interface MessageHandler {
  */
 const RECEIVE_MAXIMUM = 2000;
 const RECONNECT_INITIAL_MS = 500;
-const RECONNECT_MAX_MS = 30_000;
+/**
+ * Kept short on purpose: Mosquitto 2.0 does not restore `$share/` subscriptions from its
+ * persistence file, so what devices publish after a broker restart and before these connections
+ * subscribe again reaches nobody (docs/security.md, "Known limit: broker restart"). A few
+ * connections retrying every 2 s cost the broker nothing.
+ */
+const RECONNECT_MAX_MS = 2_000;
 
 /**
  * Passed to mqtt.js's handleMessage callback for a QoS 1 message: mqtt.js then sends no PUBACK
@@ -236,6 +242,10 @@ class IngestConnection implements AckTarget {
     }
     this.head = m;
     if (m === null) this.tail = null;
+    // mqtt.js restarts its keep-alive clock only on acknowledgements it receives, which a pure
+    // subscriber never gets; while we hold the parser its PINGRESP waits behind the held messages.
+    // Acknowledging is proof enough that the link works.
+    if (connected) this.client.reschedulePing(true);
   }
 
   hold(callback: () => void): void {
@@ -248,6 +258,8 @@ class IngestConnection implements AckTarget {
     const callback = this.held;
     this.held = null;
     this.consumer.ingestMetrics.pausedConnections.dec();
+    // The held time was ours, not the broker's: count the keep-alive from now.
+    if (this.client.connected) this.client.reschedulePing(true);
     callback();
   }
 
