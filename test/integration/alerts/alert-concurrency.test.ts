@@ -157,4 +157,20 @@ describe('two evaluators raising the same alert at once make one alert', () => {
     const alerts = await alertsOf(t.pool, patient.id);
     expect(alerts.map((x) => [x.status, x.resolution])).toEqual([['resolved', 'cleared']]);
   });
+
+  it('a process that sees a device again after a gap rebuilds its windows from what another process stored', async () => {
+    const { patient, device } = await t.ctx.newTeamWithPatient();
+    const T = Math.floor((Date.now() - 2 * HOUR) / 1000) * 1000;
+    const feed = async (inst: typeof a, list: ReturnType<typeof samples>) => {
+      await insertReadings(t.pool, device.deviceId, patient.id, list);
+      await inst.evaluator.evaluate([{ deviceId: device.deviceId, patientId: patient.id, kind: 'oximeter', samples: list, sessions: [] }]);
+    };
+    await feed(a, samples(T, 30, { spo2: 80 })); // a: the first 30 s of the run
+    await feed(b, samples(T + 30 * SECOND, 170, { spo2: 80 })); // b: the next 170 s (raises, from the stored start)
+    await feed(a, samples(T + 200 * SECOND, 61, { spo2: 80 })); // a again, 171 s after its last sample: the same run
+    const alerts = await alertsOf(t.pool, patient.id, 'spo2.critical');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.started_at.getTime()).toBe(T);
+    expect(await eventsOf(t.pool, alerts[0]!.id)).toEqual(['raised']);
+  });
 });
