@@ -138,6 +138,21 @@ describe('two evaluators raising the same alert at once make one alert', () => {
     expect((await alertsOf(t.pool, patient.id))[0]!.occurrences).toBe(2);
   });
 
+  it('a process that missed the beginning of a run (consumed by another process) does not count it twice', async () => {
+    const { patient, device } = await t.ctx.newTeamWithPatient();
+    const T = Math.floor((Date.now() - 2 * HOUR) / 1000) * 1000;
+    const feed = async (inst: typeof a, list: ReturnType<typeof samples>) => {
+      await insertReadings(t.pool, device.deviceId, patient.id, list);
+      await inst.evaluator.evaluate([{ deviceId: device.deviceId, patientId: patient.id, kind: 'oximeter', samples: list, sessions: [] }]);
+    };
+    await feed(b, samples(T - 30 * SECOND, 30, { spo2: 95 })); // b: normal values
+    await feed(a, samples(T, 61, { spo2: 80 })); // a: the first minute of the run (raises)
+    await feed(b, samples(T + 90 * SECOND, 61, { spo2: 80 })); // b, 91 s later: its own view starts the run here
+    const alerts = await alertsOf(t.pool, patient.id, 'spo2.critical');
+    expect(alerts).toHaveLength(1);
+    expect(await eventsOf(t.pool, alerts[0]!.id)).toEqual(['raised']);
+  });
+
   it('a process behind in the stream reports a worse value of a run another process has cleared: no new alert', async () => {
     const { patient, device } = await t.ctx.newTeamWithPatient();
     const T = Date.now() - HOUR;

@@ -136,16 +136,28 @@ export class AlertDecisionService {
 }
 
 /**
- * Whether a device's run [startedAt, at] overlaps the evidence the active alert already holds from
- * the same device ([started_at, last_triggered_at]). Within one process a new run of a device starts
- * after its previous run ended, so after every trigger of it: an overlapping run is the same run,
- * seen by another process. With several ingest processes and a broker that spreads a device's
+ * Whether a device's run overlaps the evidence the active alert already holds from the same device
+ * ([started_at, last_triggered_at]): the run ends at or after the alert's start and began before
+ * its last trigger (`runBegunBefore`). Within one process a new run of a device begins after a
+ * sample that ended the previous run, so after every trigger of it: an overlapping run is the same
+ * run, seen by another process. With several ingest processes and a broker that spreads a device's
  * messages over them (Mosquitto's round robin), each process sees part of the run and dates it
- * from the first sample it saw: exact start equality is not enough. Device-less (night) rules
- * keep their own notion of an episode (the evidence's first night).
+ * from the first sample it saw. Device-less (night) rules keep their own notion of an episode.
  */
-export function runOverlaps(a: Pick<ActiveAlertRow, 'device_id' | 'started_at' | 'last_triggered_at'>, target: Pick<DecisionTarget, 'deviceId'>, d: Pick<RuleDecision, 'startedAt' | 'at'>): boolean {
-  return target.deviceId !== null && a.device_id === target.deviceId && d.startedAt <= a.last_triggered_at.getTime() && d.at >= a.started_at.getTime();
+export function runOverlaps(
+  a: Pick<ActiveAlertRow, 'device_id' | 'started_at' | 'last_triggered_at'>,
+  target: Pick<DecisionTarget, 'deviceId'>,
+  d: Pick<RuleDecision, 'startedAt' | 'at' | 'runAfter'>,
+): boolean {
+  return target.deviceId !== null && a.device_id === target.deviceId && runBegunBefore(d, a.last_triggered_at.getTime()) && d.at >= a.started_at.getTime();
+}
+
+/**
+ * Whether the run may have begun before `t`: it began after `runAfter` (the last sample the deciding
+ * process saw before it), or, when that is unknown, at `startedAt`.
+ */
+export function runBegunBefore(d: Pick<RuleDecision, 'startedAt' | 'runAfter'>, t: number): boolean {
+  return d.runAfter !== undefined ? d.runAfter < t : d.startedAt <= t;
 }
 
 const AUDIT_ACTION: Record<AlertEventKind, string> = {

@@ -62,16 +62,18 @@ export class AlertWriteRepository {
   async runRecorded(
     client: PoolClient,
     target: { patientId: string; deviceId: string | null },
-    decision: Pick<RuleDecision, 'rule' | 'startedAt' | 'at'>,
+    decision: Pick<RuleDecision, 'rule' | 'startedAt' | 'at' | 'runAfter'>,
     clearedOnly: boolean,
   ): Promise<boolean> {
+    // The run may have begun before a trigger at t when runAfter < t (or, runAfter unknown, startedAt <= t).
+    const begunBefore = decision.runAfter ?? decision.startedAt - 1;
     const { rows } = await client.query(
       `SELECT 1 FROM alerts
         WHERE patient_id = $1 AND rule = $2 AND (NOT $6 OR resolution = 'cleared')
           AND (started_at = $3 OR episode_started_at = $3
-               OR ($5::text IS NOT NULL AND device_id = $5 AND started_at <= $4 AND last_triggered_at >= $3))
+               OR ($5::text IS NOT NULL AND device_id = $5 AND started_at <= $4 AND last_triggered_at > $7))
         LIMIT 1`,
-      [target.patientId, decision.rule, new Date(decision.startedAt), new Date(decision.at), target.deviceId, clearedOnly],
+      [target.patientId, decision.rule, new Date(decision.startedAt), new Date(decision.at), target.deviceId, clearedOnly, new Date(begunBefore)],
     );
     return rows.length > 0;
   }
