@@ -23,6 +23,13 @@ export interface RuleDecision {
   news2Spo2Score: number | null;
   /** true when decided on samples older than ones already evaluated for the device (backlog). */
   late?: boolean;
+  /**
+   * Point rules (raise, update): time of the window's last sample before the run — one that did
+   * not meet the rule, or the last before a gap. The run began after it, possibly before
+   * `startedAt` when another process consumed the samples in between (several ingest processes);
+   * the server uses it to recognise the same run seen from two processes. Absent when unknown.
+   */
+  runAfter?: number;
 }
 
 /** Numbers in messages: at most one decimal, no trailing zero. */

@@ -88,6 +88,23 @@ describe('thresholds and durations (one rule at a time)', () => {
   });
 });
 
+describe('runAfter: the last sample before the run (the run began after it)', () => {
+  const after = (ds: RuleDecision[]) => ds.filter((d) => d.rule === 'spo2.critical').map((d) => [d.kind, d.runAfter === undefined ? null : (d.runAfter - T0) / S]);
+
+  it('is the last sample that did not meet the rule, on the raise and on later updates', () => {
+    const samples = [...flat('spo2', 0, 10, 95), ...flat('spo2', 40, 61, 84), ...flat('spo2', 101, 1, 80)];
+    expect(after(evaluate(samples).decisions)).toEqual([
+      ['raise', 9],
+      ['update', 9],
+    ]);
+  });
+
+  it('is the last sample before a gap, and absent when the window has none', () => {
+    expect(after(evaluate([...flat('spo2', 0, 10, 84), ...flat('spo2', 200, 61, 84)]).decisions)).toEqual([['raise', 9]]);
+    expect(after(evaluate(flat('spo2', 0, 61, 84)).decisions)).toEqual([['raise', null]]);
+  });
+});
+
 describe('gaps: a window never bridges more than 2 minutes without samples', () => {
   it.each([
     ['gap of 121 s in the run: no raise', 121, []],

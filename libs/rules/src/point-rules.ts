@@ -51,6 +51,8 @@ export interface WindowState {
   lastAt: number | null;
   /** First sample of the current run meeting the rule; null when not in a run. */
   breachStart: number | null;
+  /** Last sample before the current run (the run began after it); null when unknown or not in a run. */
+  breachAfter: number | null;
   breachWorst: number | null;
   /** The current run has raised (raise emitted for it). */
   fired: boolean;
@@ -63,7 +65,7 @@ export interface WindowState {
 }
 
 export function newWindow(): WindowState {
-  return { lastAt: null, breachStart: null, breachWorst: null, fired: false, reportedWorst: null, safeStart: null, active: false };
+  return { lastAt: null, breachStart: null, breachAfter: null, breachWorst: null, fired: false, reportedWorst: null, safeStart: null, active: false };
 }
 
 /** What the windows need to know besides the value: the patient and the device's oxygen. */
@@ -116,9 +118,11 @@ export function stepWindow(
   v: number,
   ctx: SampleContext,
 ): RuleDecision | null {
+  const previous = w.lastAt;
   if (w.lastAt !== null && t - w.lastAt > GAP_SECONDS * 1000) {
     // A window never bridges a gap: both the raise run and the clear run restart.
     w.breachStart = null;
+    w.breachAfter = null;
     w.breachWorst = null;
     w.fired = false;
     w.reportedWorst = null;
@@ -128,11 +132,13 @@ export function stepWindow(
   // spo2.high_on_o2 only applies on oxygen; off oxygen the hyperoxia risk is gone (counts as safe).
   const applies = def.rule !== 'spo2.high_on_o2' || ctx.onOxygen;
   const base = { rule: def.rule, severity: def.severity, threshold: p.threshold, news2Spo2Score: news2(ctx) };
+  const after = () => (w.breachAfter === null ? {} : { runAfter: w.breachAfter });
 
   if (applies && meets(def, v, p.threshold)) {
     w.safeStart = null;
     if (w.breachStart === null) {
       w.breachStart = t;
+      w.breachAfter = previous;
       w.breachWorst = v;
       w.fired = false;
       w.reportedWorst = null;
@@ -144,17 +150,18 @@ export function stepWindow(
       w.fired = true;
       w.active = true;
       w.reportedWorst = w.breachWorst;
-      return { kind: 'raise', ...base, startedAt: w.breachStart, at: t, value: w.breachWorst, message: raiseMessage(def, p, w.breachWorst!) };
+      return { kind: 'raise', ...base, startedAt: w.breachStart, at: t, value: w.breachWorst, message: raiseMessage(def, p, w.breachWorst!), ...after() };
     }
     if (worseBy(def, v, w.reportedWorst!) >= UPDATE_STEP) {
       w.reportedWorst = v;
-      return { kind: 'update', ...base, startedAt: w.breachStart, at: t, value: v, message: raiseMessage(def, p, v) };
+      return { kind: 'update', ...base, startedAt: w.breachStart, at: t, value: v, message: raiseMessage(def, p, v), ...after() };
     }
     return null;
   }
 
   // Not meeting the rule: the run (if any) is over.
   w.breachStart = null;
+  w.breachAfter = null;
   w.breachWorst = null;
   w.fired = false;
   w.reportedWorst = null;

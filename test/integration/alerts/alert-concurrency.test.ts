@@ -11,7 +11,7 @@ import { AuditService } from '../../../apps/server/src/audit/audit.service.js';
 import { AlertEventsHub, StoredReadingsHub, type AlertEventMessage } from '../../../apps/server/src/events/event-hubs.js';
 import { TEST_DATABASE_URL } from '../../support/test-env.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
-import { alertsOf, eventsOf, HOUR, insertReadings, samples } from './alert-fixtures.js';
+import { alertsOf, eventsOf, HOUR, insertReadings, SECOND, samples } from './alert-fixtures.js';
 
 // Creating users (argon2) and apps is slow on a loaded machine: the jest default of 5 s is too short.
 jest.setTimeout(30_000);
@@ -109,5 +109,83 @@ describe('two evaluators raising the same alert at once make one alert', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.occurrences).toBe(2);
     expect((await eventsOf(t.pool, alerts[0]!.id)).sort()).toEqual(['occurrence', 'raised']);
+  });
+  // Several ingest processes on a round-robin broker (Mosquitto): each sees part of a device's
+  // messages, so each dates a run from the first sample it saw (scale-out test: test/integration/scale).
+  it('one run of a device seen by two processes from different first samples: one alert, one occurrence', async () => {
+    const { patient, device } = await t.ctx.newTeamWithPatient();
+    const T = Date.now() - HOUR;
+    const target = { patientId: patient.id, deviceId: device.deviceId, profile: 'hypercapnic' as const };
+    const raise = (startedAt: number): RuleDecision => ({
+      kind: 'raise',
+      rule: 'pulse.high',
+      severity: 'warning',
+      startedAt,
+      at: startedAt + 300_000,
+      value: 130,
+      threshold: 120,
+      message: 'Pulse > 120 /min for 5 min or more (highest 130 /min)',
+      news2Spo2Score: null,
+    });
+    await Promise.all([a.decisions.apply(target, raise(T)), b.decisions.apply(target, raise(T + 20 * SECOND))]);
+    await b.decisions.apply(target, raise(T + 35 * SECOND)); // and once more, after the first two committed
+    const alerts = await alertsOf(t.pool, patient.id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.occurrences).toBe(1);
+    expect(await eventsOf(t.pool, alerts[0]!.id)).toEqual(['raised']);
+    // A run that starts after everything the alert holds is a new occurrence, as before.
+    await a.decisions.apply(target, raise(T + 900_000));
+    expect((await alertsOf(t.pool, patient.id))[0]!.occurrences).toBe(2);
+  });
+
+  it('a process that missed the beginning of a run (consumed by another process) does not count it twice', async () => {
+    const { patient, device } = await t.ctx.newTeamWithPatient();
+    const T = Math.floor((Date.now() - 2 * HOUR) / 1000) * 1000;
+    const feed = async (inst: typeof a, list: ReturnType<typeof samples>) => {
+      await insertReadings(t.pool, device.deviceId, patient.id, list);
+      await inst.evaluator.evaluate([{ deviceId: device.deviceId, patientId: patient.id, kind: 'oximeter', samples: list, sessions: [] }]);
+    };
+    await feed(b, samples(T - 30 * SECOND, 30, { spo2: 95 })); // b: normal values
+    await feed(a, samples(T, 61, { spo2: 80 })); // a: the first minute of the run (raises)
+    await feed(b, samples(T + 90 * SECOND, 61, { spo2: 80 })); // b, 91 s later: its own view starts the run here
+    const alerts = await alertsOf(t.pool, patient.id, 'spo2.critical');
+    expect(alerts).toHaveLength(1);
+    expect(await eventsOf(t.pool, alerts[0]!.id)).toEqual(['raised']);
+  });
+
+  it('a process behind in the stream reports a worse value of a run another process has cleared: no new alert', async () => {
+    const { patient, device } = await t.ctx.newTeamWithPatient();
+    const T = Date.now() - HOUR;
+    const target = { patientId: patient.id, deviceId: device.deviceId, profile: 'hypercapnic' as const };
+    const base = { rule: 'spo2.critical' as const, severity: 'critical' as const, threshold: 83, news2Spo2Score: 3 };
+    await a.decisions.apply(target, { ...base, kind: 'raise', startedAt: T, at: T + 60_000, value: 80, message: 'SpO2 ≤ 83 % for 1 min or more (lowest 80 %)' });
+    await a.decisions.apply(target, { ...base, kind: 'clear', startedAt: T + 300_000, at: T + 420_000, value: 90, message: 'SpO2 back to ≥ 84 % for 2 min' });
+    const stale = await b.decisions.apply(target, {
+      ...base,
+      kind: 'update',
+      startedAt: T + 10 * SECOND,
+      at: T + 200_000,
+      value: 76,
+      message: 'SpO2 ≤ 83 % for 1 min or more (lowest 76 %)',
+    });
+    expect(stale).toBeNull();
+    const alerts = await alertsOf(t.pool, patient.id);
+    expect(alerts.map((x) => [x.status, x.resolution])).toEqual([['resolved', 'cleared']]);
+  });
+
+  it('a process that sees a device again after a gap rebuilds its windows from what another process stored', async () => {
+    const { patient, device } = await t.ctx.newTeamWithPatient();
+    const T = Math.floor((Date.now() - 2 * HOUR) / 1000) * 1000;
+    const feed = async (inst: typeof a, list: ReturnType<typeof samples>) => {
+      await insertReadings(t.pool, device.deviceId, patient.id, list);
+      await inst.evaluator.evaluate([{ deviceId: device.deviceId, patientId: patient.id, kind: 'oximeter', samples: list, sessions: [] }]);
+    };
+    await feed(a, samples(T, 30, { spo2: 80 })); // a: the first 30 s of the run
+    await feed(b, samples(T + 30 * SECOND, 170, { spo2: 80 })); // b: the next 170 s (raises, from the stored start)
+    await feed(a, samples(T + 200 * SECOND, 61, { spo2: 80 })); // a again, 171 s after its last sample: the same run
+    const alerts = await alertsOf(t.pool, patient.id, 'spo2.critical');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.started_at.getTime()).toBe(T);
+    expect(await eventsOf(t.pool, alerts[0]!.id)).toEqual(['raised']);
   });
 });

@@ -60,19 +60,21 @@ export class AlertDecisionService {
     if (!active) {
       // A raise of an episode already recorded (and since resolved) is a replay: nothing new.
       // An update with no open alert means a professional resolved it while the episode went on
-      // getting worse: that deserves a new alert.
-      if (d.kind === 'raise' && (await this.writes.episodeRecorded(client, target.patientId, d.rule, d.startedAt))) return null;
+      // getting worse: that deserves a new alert. Unless the rules cleared it: then another
+      // process saw the run end, and this one, behind in the device's stream, reports the past.
+      if (await this.writes.runRecorded(client, target, d, d.kind === 'update')) return null;
       const news2 = d.news2Spo2Score ?? (await this.news2At(client, target, d.at));
       const id = await this.writes.insertActive(client, target, d, news2);
       if (id) return this.transition(client, id, 'raised', d);
       active = await this.writes.findActive(client, target.patientId, d.rule); // lost the race: update the winner's row
       if (!active) throw new Error('alert vanished between conflict and select');
     }
-    return this.updateActive(client, active, d);
+    return this.updateActive(client, active, target, d);
   }
 
-  private async updateActive(client: PoolClient, a: ActiveAlertRow, d: RuleDecision): Promise<AlertEventMessage | null> {
-    const sameEpisode = d.startedAt === a.started_at.getTime() || d.startedAt === a.episode_started_at?.getTime();
+  private async updateActive(client: PoolClient, a: ActiveAlertRow, target: DecisionTarget, d: RuleDecision): Promise<AlertEventMessage | null> {
+    const sameEpisode =
+      d.startedAt === a.started_at.getTime() || d.startedAt === a.episode_started_at?.getTime() || runOverlaps(a, target, d);
     const newOccurrence = d.kind === 'raise' && !sameEpisode;
     const newer = d.at >= a.last_triggered_at.getTime();
     const severityUp = SEVERITY_RANK[d.severity] > SEVERITY_RANK[a.severity];
@@ -131,6 +133,31 @@ export class AlertDecisionService {
     if (!latest) return null;
     return news2Spo2Score(latest.spo2, target.profile, latest.onOxygen || target.assumeOnOxygen === true);
   }
+}
+
+/**
+ * Whether a device's run overlaps the evidence the active alert already holds from the same device
+ * ([started_at, last_triggered_at]): the run ends at or after the alert's start and began before
+ * its last trigger (`runBegunBefore`). Within one process a new run of a device begins after a
+ * sample that ended the previous run, so after every trigger of it: an overlapping run is the same
+ * run, seen by another process. With several ingest processes and a broker that spreads a device's
+ * messages over them (Mosquitto's round robin), each process sees part of the run and dates it
+ * from the first sample it saw. Device-less (night) rules keep their own notion of an episode.
+ */
+export function runOverlaps(
+  a: Pick<ActiveAlertRow, 'device_id' | 'started_at' | 'last_triggered_at'>,
+  target: Pick<DecisionTarget, 'deviceId'>,
+  d: Pick<RuleDecision, 'startedAt' | 'at' | 'runAfter'>,
+): boolean {
+  return target.deviceId !== null && a.device_id === target.deviceId && runBegunBefore(d, a.last_triggered_at.getTime()) && d.at >= a.started_at.getTime();
+}
+
+/**
+ * Whether the run may have begun before `t`: it began after `runAfter` (the last sample the deciding
+ * process saw before it), or, when that is unknown, at `startedAt`.
+ */
+export function runBegunBefore(d: Pick<RuleDecision, 'startedAt' | 'runAfter'>, t: number): boolean {
+  return d.runAfter !== undefined ? d.runAfter < t : d.startedAt <= t;
 }
 
 const AUDIT_ACTION: Record<AlertEventKind, string> = {

@@ -52,12 +52,28 @@ export class AlertWriteRepository {
     return rows.length > 0;
   }
 
-  /** Whether an alert of this rule already recorded the episode that started at `startedAt`. */
-  async episodeRecorded(client: PoolClient, patientId: string, rule: RuleId, startedAt: number): Promise<boolean> {
-    const at = new Date(startedAt);
+  /**
+   * Whether an alert of this rule already recorded the run of `decision`: an alert whose episode
+   * started at the same time or, for a device's run, an alert raised by the same device whose
+   * evidence (`started_at` … `last_triggered_at`) overlaps the run — another ingest process saw part
+   * of the same run and dated it from the first sample it saw (see `runOverlaps`).
+   * `clearedOnly`: count only alerts the rules themselves cleared (resolution `cleared`).
+   */
+  async runRecorded(
+    client: PoolClient,
+    target: { patientId: string; deviceId: string | null },
+    decision: Pick<RuleDecision, 'rule' | 'startedAt' | 'at' | 'runAfter'>,
+    clearedOnly: boolean,
+  ): Promise<boolean> {
+    // The run may have begun before a trigger at t when runAfter < t (or, runAfter unknown, startedAt <= t).
+    const begunBefore = decision.runAfter ?? decision.startedAt - 1;
     const { rows } = await client.query(
-      `SELECT 1 FROM alerts WHERE patient_id = $1 AND rule = $2 AND (started_at = $3 OR episode_started_at = $3) LIMIT 1`,
-      [patientId, rule, at],
+      `SELECT 1 FROM alerts
+        WHERE patient_id = $1 AND rule = $2 AND (NOT $6 OR resolution = 'cleared')
+          AND (started_at = $3 OR episode_started_at = $3
+               OR ($5::text IS NOT NULL AND device_id = $5 AND started_at <= $4 AND last_triggered_at > $7))
+        LIMIT 1`,
+      [target.patientId, decision.rule, new Date(decision.startedAt), new Date(decision.at), target.deviceId, clearedOnly, new Date(begunBefore)],
     );
     return rows.length > 0;
   }

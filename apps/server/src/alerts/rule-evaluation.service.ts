@@ -3,6 +3,7 @@ import {
   deviceSpokeAgain,
   effectiveSettings,
   evaluateDeviceSamples,
+  GAP_SECONDS,
   lookbackMs,
   restoreDeviceState,
   type DeviceRuleState,
@@ -30,8 +31,9 @@ const MIN_SILENCE_MS = 60 * 60_000;
  * Feeds committed samples to the rules engine and persists its decisions.
  *
  * Subscribes to StoredReadingsHub (ingestion publishes after its commit). Keeps the window state
- * per device in memory; a device this process has not seen since it started (or evicted) is
- * rebuilt from the readings table first (the lookback before the batch's first sample) and from
+ * per device in memory; a device this process has not seen since it started (or evicted), or
+ * sees again after more than a rule gap (another process may have stored the samples in between),
+ * is rebuilt from the readings table first (the lookback before the batch's first sample) and from
  * the alerts table, so a restart or a second instance loses no window. A device's batches are
  * evaluated one at a time, in order. Patient thresholds are read with each batch, so a change
  * applies from the next sample, in every process. If persisting a decision fails, the device's
@@ -115,6 +117,7 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
     const quietFor = entry ? now - entry.touchedAt : Infinity;
     try {
       if (batch.samples.length > 0) {
+        if (entry && afterGap(entry.state, batch)) entry = undefined;
         entry ??= await this.restore(batch, patient, settings, now);
         entry.touchedAt = now;
         const decided = evaluateDeviceSamples(entry.state, batch.samples, settings, patient.profile);
@@ -147,4 +150,18 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
     this.lastSweep = now;
     for (const [deviceId, entry] of this.devices) if (now - entry.touchedAt > EVICT_AFTER_MS) this.devices.delete(deviceId);
   }
+}
+
+/**
+ * Whether the batch starts more than a rule gap after the newest sample this process has of the
+ * device. With several ingest processes and a broker that spreads one device's messages over them
+ * (round robin), the samples in between were most likely stored by another process: the windows
+ * are rebuilt from the database instead of restarting at the gap (which would count a second
+ * episode). With one process it is a real gap and costs one read per gap.
+ */
+function afterGap(state: DeviceRuleState, batch: StoredDeviceBatch): boolean {
+  const last = state.live.lastAt;
+  if (last === null) return false;
+  const first = batch.samples.reduce((m, s) => Math.min(m, s.at), Infinity);
+  return first - last > GAP_SECONDS * 1000;
 }
