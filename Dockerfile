@@ -16,4 +16,7 @@ COPY --from=build /app/migrations ./migrations
 COPY --from=build /app/apps/server/public ./apps/server/public
 USER node
 EXPOSE 3000
-CMD ["node", "dist/apps/server/src/main.js"]
+# A V8 heap cap: under a sustained load the ingest process otherwise lets garbage pile up to
+# ~750 MB RSS before collecting; its live data fits well below this (docs/performance.md).
+# bench/backend.ts starts the backend with the same flag.
+CMD ["node", "--max-old-space-size=384", "dist/apps/server/src/main.js"]

@@ -18,10 +18,13 @@ export interface BackendProcess {
   stop: () => Promise<void>;
 }
 
-/** The backend as the product runs it: `node dist/apps/server/src/main.js` with its environment. */
+/** The node flags of the production image (Dockerfile CMD): the V8 heap cap. */
+export const PRODUCTION_NODE_ARGS = ['--max-old-space-size=384'];
+
+/** The backend as the product runs it: `node --max-old-space-size=384 dist/apps/server/src/main.js` with its environment. */
 export function startBackend(name: string, env: Record<string, string>, port: number, nodeArgs: string[] = []): BackendProcess {
   let out = '';
-  const proc = spawn(process.execPath, [...nodeArgs, SERVER_ENTRY], {
+  const proc = spawn(process.execPath, [...PRODUCTION_NODE_ARGS, ...nodeArgs, SERVER_ENTRY], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],

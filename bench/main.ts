@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from '../apps/server/src/paths.js';
 import { assemble } from './assemble.js';
 import { readProcStatus, startBackend, waitHealthy, type BackendProcess } from './backend.js';
 import { offeredReadingsPerSecond, parseBenchOptions, type BenchOptions } from './bench-options.js';
-import { prepareDatabase, startBroker } from './infra.js';
+import { checkpoint, prepareDatabase, startBroker } from './infra.js';
 import { countStored, runLoadPhase, type LoadPhaseResult } from './load-phase.js';
 import { provision } from './provision.js';
 import { measureRawCeiling } from './raw-ceiling.js';
@@ -65,6 +65,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   log(`provisioned ${population.loadDevices.length} + ${population.capacityDevices.length} load devices, ${population.alertDevices.length} desaturating devices, 1 trend patient`);
   const trendRange = await seedTrendHistory(db.url, db.flavour, population.trendPatient, Date.now());
   log(`trend history: ${trendRange.rows.toLocaleString('en-US')} readings over 30 days and their hourly rollup`);
+  await checkpoint(db.url, log);
 
   const backends = startBackends(options, db.url, broker.url);
   cleanups.push(() => Promise.all(backends.all.map((b) => b.stop())));
