@@ -61,6 +61,9 @@ export function toAlertView(row: AlertRow): AlertView {
 
 export type AlertEventKind = AlertEventMessage['kind'];
 
+/** Advisory lock key that orders alert event ids by commit (any constant unique to this purpose). */
+export const ALERT_EVENT_ORDER_LOCK = '7315094201';
+
 /** Alert rows and their event log. Methods taking a client run inside the caller's transaction. */
 @Injectable()
 export class AlertRepository {
@@ -72,7 +75,16 @@ export class AlertRepository {
     return rows[0];
   }
 
-  /** Appends the transition to alert_events (monotonic id) and returns the event id. */
+  /**
+   * Appends the transition to alert_events (monotonic id) and returns the event id.
+   *
+   * Event ids must become visible in id order, or `alerts.sync {afterId}` could skip one: a
+   * transaction that drew id 100 but commits after the one that drew 101 would be behind the
+   * cursor of a console that already saw 101. So the id is drawn under a transaction-scoped lock
+   * that is held until commit: the next transition waits for this one to commit (or roll back)
+   * before drawing its id. It is the last lock a transition takes (only the audit insert and reads
+   * follow), so it cannot deadlock, and alert transitions are rare enough for the wait not to matter.
+   */
   async appendEvent(
     client: PoolClient,
     alert: Pick<AlertRow, 'id' | 'patient_id' | 'care_team_id'>,
@@ -80,6 +92,7 @@ export class AlertRepository {
     actorId: string | null,
     note: string | null,
   ): Promise<string> {
+    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [ALERT_EVENT_ORDER_LOCK]);
     const { rows } = await client.query<{ id: string }>(
       `INSERT INTO alert_events (alert_id, patient_id, care_team_id, kind, actor_id, note)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text AS id`,

@@ -53,10 +53,10 @@ export class ConsoleRepository {
   /**
    * `alerts.sync`: the events after `afterId` the principal may see (care teams of the patient, now
    * and at the time of the event), one page at a time; on the last page, every active (open or
-   * acknowledged) alert too, each with its latest event id. The second part is what makes a
-   * resumed console complete even though event ids are assigned before commit, so an event can
-   * become visible after a higher one (docs/console.md, "Why the last page repeats the active
-   * alerts"). Without afterId (first connect) only the active alerts are returned.
+   * acknowledged) alert too, each with its latest event id. Event ids become visible in id order
+   * (AlertRepository.appendEvent), so nothing is behind a returned cursor; the second part makes
+   * a console resuming from any older cursor complete too (docs/architecture-console.md).
+   * Without afterId (first connect) only the active alerts are returned.
    * Everything is read in one REPEATABLE READ snapshot, so `lastEventId` matches the rows.
    */
   async sync(principal: Pick<Principal, 'careTeamIds'>, afterId: string | undefined, pageSize = SYNC_PAGE_SIZE): Promise<SyncResult> {
