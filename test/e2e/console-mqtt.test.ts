@@ -8,7 +8,7 @@ import { TEST_MQTT_URL } from '../support/test-env.js';
 
 /**
  * The whole path in a browser: a device publishes over MQTT, ingestion stores, the rules raise an
- * alert, the console shows it without reloading.
+ * alert, the console shows it without reloading, the nurse acknowledges it, the database records it.
  */
 jest.setTimeout(60000);
 
@@ -27,7 +27,7 @@ describe('nurse console page, alert from an MQTT publish (headless Chromium)', (
     await t?.close();
   });
 
-  it('shows an alert raised by an MQTT publish of a desaturating device', async () => {
+  it('shows an alert raised by an MQTT publish of a desaturating device, and the nurse acknowledges it', async () => {
     const { page } = browser;
     const { nurse, patient, device } = await t.ctx.newTeamWithPatient();
     await signIn(page, t.url, nurse.username, nurse.password);
@@ -47,8 +47,20 @@ describe('nurse console page, alert from an MQTT publish (headless Chromium)', (
       const { rows } = await t.pool.query(`SELECT id::text FROM alerts WHERE patient_id = $1 AND rule LIKE 'spo2.%'`, [patient.id]);
       return rows[0]?.id as string | undefined;
     }, 30000);
-    await page.locator(`tr[data-alert-id="${alertId}"]`).filter({ hasText: /SpO₂/ }).waitFor({ timeout: 10000 });
-    expect(await page.locator(`tr[data-alert-id="${alertId}"]`).innerText()).toContain('Open');
+    const row = page.locator(`tr[data-alert-id="${alertId}"]`);
+    await row.filter({ hasText: /SpO₂/ }).waitFor({ timeout: 10000 });
+    expect(await row.innerText()).toContain('Open');
     await page.screenshot({ path: join(ARTIFACTS, 'console-mqtt.png'), fullPage: true });
+
+    // The nurse acknowledges it from the page; the database has her acknowledgement and its note.
+    await row.getByRole('button', { name: /^Acknowledge / }).click();
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.type('Patient called back, oxygen checked');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await eventually(async () => (await row.innerText()).includes('Acknowledged'), 10000);
+    const db = await t.pool.query(`SELECT status, acknowledged_by FROM alerts WHERE id = $1`, [alertId]);
+    expect(db.rows[0]).toEqual({ status: 'acknowledged', acknowledged_by: nurse.id });
+    const event = await t.pool.query(`SELECT actor_id, note FROM alert_events WHERE alert_id = $1 AND kind = 'acknowledged'`, [alertId]);
+    expect(event.rows).toEqual([{ actor_id: nurse.id, note: 'Patient called back, oxygen checked' }]);
   });
 });

@@ -87,6 +87,34 @@ describe('nurse console page (headless Chromium)', () => {
     await page.close();
   });
 
+  it('shows the next user of the workstation nothing of the previous one when a session ends by itself', async () => {
+    const first = await t.ctx.newTeamWithPatient();
+    const second = await t.ctx.newTeamWithPatient();
+    const page = await browser.context.newPage();
+    try {
+      await signIn(page, t.url, first.nurse.username, first.nurse.password);
+      const theirs = await raiseAlert(t, first.patient.id);
+      await page.locator(`tr[data-alert-id="${theirs.alert.id}"]`).waitFor({ timeout: 10000 });
+      // The first nurse's session ends without her signing out (account deactivated: the
+      // reconnection is refused), and the board stays on screen, marked stale, under the form.
+      await t.pool.query(`UPDATE users SET active = false WHERE id = $1`, [first.nurse.id]);
+      const nsp = (t.app.get(ConsoleGateway) as unknown as { nsp: Namespace }).nsp;
+      for (const socket of await nsp.in(`team:${first.team.id}`).fetchSockets()) socket.disconnect(true);
+      await page.getByLabel('Username').waitFor({ state: 'visible', timeout: 15000 });
+      expect(await page.locator(`tr[data-alert-id="${theirs.alert.id}"]`).count()).toBe(1);
+
+      await page.getByLabel('Username').fill(second.nurse.username);
+      await page.getByLabel('Password').fill(second.nurse.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('status').filter({ hasText: 'Live' }).waitFor({ timeout: 15000 });
+      const hers = await raiseAlert(t, second.patient.id, { rule: 'pulse.high', severity: 'warning', value: 140, threshold: 120 });
+      await page.locator(`tr[data-alert-id="${hers.alert.id}"]`).waitFor({ timeout: 10000 });
+      expect(await page.locator(`tr[data-alert-id="${theirs.alert.id}"]`).count()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('shows patient names and SpO2 / pulse sparklines from the REST API, and ids when it is unavailable', async () => {
     const { nurse, patient } = await t.ctx.newTeamWithPatient();
     const page = await browser.context.newPage();

@@ -118,7 +118,10 @@ async function sync(reason) {
         const answer = await state.socket.timeout(15000).emitWithAck('alerts.sync', payload);
         if (answer?.error) {
           if (answer.error.code === 'UNAUTHENTICATED') signOut('Please sign in again.');
-          else showBanner(`Could not load alerts (${answer.error.code}). Retrying shortly.`, 'warn');
+          else {
+            showBanner(`Could not load alerts (${answer.error.code}). Retrying shortly.`, 'warn');
+            retrySyncSoon();
+          }
           return;
         }
         const changes = state.store.applySync(answer);
@@ -133,13 +136,21 @@ async function sync(reason) {
       }
     } catch {
       showBanner('Could not load alerts (no answer). Retrying shortly.', 'warn');
-      setTimeout(() => void sync('retry'), 5000);
+      retrySyncSoon();
     } finally {
       state.syncing = null;
       render();
     }
   })();
   return state.syncing;
+}
+
+/** A failed sync leaves the list possibly incomplete: try again while the socket is up. */
+function retrySyncSoon() {
+  const socket = state.socket;
+  setTimeout(() => {
+    if (state.socket === socket && socket?.connected) void sync('retry');
+  }, 5000);
 }
 
 function onLive(alert) {
@@ -317,6 +328,8 @@ async function signIn(event) {
       $('login-message').textContent = body?.error?.message ? `Sign-in failed: ${body.error.message}` : `Sign-in failed (${status})`;
       return;
     }
+    // Another user signing in on this workstation must not see what the previous one saw.
+    if (username !== state.username) resetBoard();
     state.token = body.accessToken;
     state.username = username;
     sessionStorage.setItem(TOKEN_KEY, state.token);
@@ -346,6 +359,17 @@ function signOut(message) {
   $('username').focus();
 }
 
+/** Forgets every alert, cursor, name and chart of the previous session. */
+function resetBoard() {
+  state.store = new AlertStore();
+  state.everConnected = false;
+  state.patients = new Map();
+  state.patientsLoadedAt = 0;
+  state.trends = new Map();
+  state.highlighted = new Set();
+  render();
+}
+
 function start() {
   $('login').hidden = true;
   $('board').hidden = false;
@@ -361,9 +385,7 @@ function start() {
 function init() {
   $('login-form').addEventListener('submit', (e) => void signIn(e));
   $('sign-out').addEventListener('click', () => {
-    state.store = new AlertStore();
-    state.everConnected = false;
-    render();
+    resetBoard();
     signOut();
   });
   $('action-form').addEventListener('submit', (e) => void confirmAction(e));
