@@ -1,15 +1,15 @@
-import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { buildBadInputCases } from '../../../devices-sim/src/bad-input/bad-input-cases.js';
 import { runBadInput } from '../../../devices-sim/src/bad-input/bad-input-runner.js';
 import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
-import { BACKEND, clearRetainedStatus, describeIf, waitForIngest } from './sim-support.js';
+import { clearRetainedStatus, waitForIngest } from './sim-support.js';
 
 jest.setTimeout(60_000);
 
-// Needs ingestion (apps/server/src/ingest/mqtt-consumer.ts); the REST check also GET /api/admin/rejections.
-describeIf(BACKEND.ingest)('bad-input mode: every case is recorded with the reason the simulator expects', () => {
+// Checked both in the rejections table and through GET /api/admin/rejections.
+describe('bad-input mode: every case is recorded with the reason the simulator expects', () => {
   let t: TestApp;
   const used: string[] = [];
   beforeAll(async () => {
@@ -28,14 +28,14 @@ describeIf(BACKEND.ingest)('bad-input mode: every case is recorded with the reas
     used.push(device.deviceId);
     const unknownDeviceId = `GHOST-${randomUUID().slice(0, 12)}`;
     const now = Date.now();
-    const admin = BACKEND.adminRejections ? await t.ctx.newUser('admin') : undefined;
+    const admin = await t.ctx.newUser('admin');
     const report = await runBadInput({
       mqttUrl: TEST_MQTT_URL,
       deviceId: device.deviceId,
       secret: device.secret,
       now,
       unknownDeviceId,
-      verify: admin ? { apiUrl: t.url, token: admin.token, timeoutMs: 20_000 } : undefined,
+      verify: { apiUrl: t.url, token: admin.token, timeoutMs: 20_000 },
     });
     expect(report.cases.every((c) => c.acknowledged)).toBe(true);
     const cases = buildBadInputCases({ deviceId: device.deviceId, now, unknownDeviceId });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +9,12 @@ import { runSimulation } from '../../../devices-sim/src/run/simulation.js';
 import { assignScenarios, devicesFor } from '../../../devices-sim/src/scenarios/scenario-catalogue.js';
 import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
-import { BACKEND, clearRetainedStatus, describeIf, readingCount, waitForIngest } from './sim-support.js';
+import { clearRetainedStatus, readingCount, waitForIngest } from './sim-support.js';
 
 jest.setTimeout(60_000);
 
 // Needs the admin registry REST (apps/server/src/registry/devices.controller.ts) and ingestion.
-describeIf(BACKEND.registry && BACKEND.ingest)('--provision through the REST API, then devices connect with their own credentials', () => {
+describe('--provision through the REST API, then devices connect with their own credentials', () => {
   let t: TestApp;
   let dir: string;
   const used: string[] = [];

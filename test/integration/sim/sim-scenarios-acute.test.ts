@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { DeviceKind } from '#domain';
 import { runSimulation, simulationStreams, type SimulatedDevice, type SimulationOptions } from '../../../devices-sim/src/run/simulation.js';
 import { SCENARIOS, type ScenarioId } from '../../../devices-sim/src/scenarios/scenario-catalogue.js';
 import { historyRunFor } from '../../../devices-sim/src/scenarios/scenario-run.js';
 import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
-import { alertRules, BACKEND, clearRetainedStatus, describeIf, expectedStorage, readingCount, waitForIngest } from './sim-support.js';
+import { alertRules, clearRetainedStatus, expectedStorage, readingCount, waitForIngest } from './sim-support.js';
 
 jest.setTimeout(60_000);
 
@@ -15,7 +15,7 @@ jest.setTimeout(60_000);
  * Needs ingestion (apps/server/src/ingest/mqtt-consumer.ts) and the rules engine wired to it
  * (apps/server/src/alerts/rule-evaluation.service.ts).
  */
-describeIf(BACKEND.ingest && BACKEND.rules)('acute scenarios → the rule they are named for (real backend, accelerated time)', () => {
+describe('acute scenarios → the rule they are named for (real backend, accelerated time)', () => {
   let t: TestApp;
   const used: string[] = [];
   beforeAll(async () => {

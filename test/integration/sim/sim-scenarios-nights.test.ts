@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { runSimulation, simulationStreams, type SimulatedDevice, type SimulationOptions } from '../../../devices-sim/src/run/simulation.js';
 import { SCENARIOS, type ScenarioId } from '../../../devices-sim/src/scenarios/scenario-catalogue.js';
 import { historyRunFor } from '../../../devices-sim/src/scenarios/scenario-run.js';
 import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
-import { activeAlertRules, alertRules, BACKEND, clearRetainedStatus, describeIf, expectedStorage, readingCount, ruleJobs, waitForIngest } from './sim-support.js';
+import { activeAlertRules, alertRules, clearRetainedStatus, expectedStorage, readingCount, ruleJobs, waitForIngest } from './sim-support.js';
 
 jest.setTimeout(120_000);
 
@@ -14,7 +14,7 @@ jest.setTimeout(120_000);
  * oximetry.baseline and device.silent are scheduler jobs, called here with the time to run at.
  * Needs ingestion, the rules engine and apps/server/src/alerts/alert-jobs.service.ts.
  */
-describeIf(BACKEND.ingest && BACKEND.rules && BACKEND.ruleJobs)('multi-night scenarios → the rules they are named for', () => {
+describe('multi-night scenarios → the rules they are named for', () => {
   let t: TestApp;
   const used: string[] = [];
   beforeAll(async () => {

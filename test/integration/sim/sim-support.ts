@@ -1,36 +1,15 @@
-import { describe } from '@jest/globals';
 import mqtt from 'mqtt';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseReadingsPayload, readingsTopic, statusTopic } from '#protocol';
 import type { DeviceEvent } from '../../../devices-sim/src/generators/device-stream.js';
 import { eventually, type TestApp } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 
-/**
- * Parts of the backend written in parallel by other helpers. The tests that need them are
- * skipped (describe.skip) until the files exist on the branch being tested.
- */
-export const BACKEND = {
-  /** Ingestion (issue 8): MQTT consumer writing readings and rejections. */
-  ingest: existsSync(join(ROOT, 'apps/server/src/ingest/mqtt-consumer.ts')),
-  /** Rules engine wired to ingestion (point rules on samples, night rules on sessions). */
-  rules: existsSync(join(ROOT, 'apps/server/src/alerts/rule-evaluation.service.ts')),
-  /** Scheduled rule jobs callable with a chosen `now` (oximetry.baseline, device.silent). */
-  ruleJobs: existsSync(join(ROOT, 'apps/server/src/alerts/alert-jobs.service.ts')),
-  /** Admin REST registry: POST /api/care-teams, /api/patients, /api/devices. */
-  registry: existsSync(join(ROOT, 'apps/server/src/registry/devices.controller.ts')),
-  /** GET /api/admin/rejections. */
-  adminRejections: existsSync(join(ROOT, 'apps/server/src/registry/admin.controller.ts')),
-};
-
-export const describeIf = (condition: boolean) => (condition ? describe : describe.skip);
 
 /**
  * Waits until the app's ingestion is subscribed and storing: a canary device publishes a sample
