@@ -73,7 +73,7 @@ export type DeliveryBehaviour =
   | { kind: 'normal' }
   /** Stops sending at eventAt and drops off the network (the broker publishes its Last Will). */
   | { kind: 'silent' }
-  /** Offline from eventAt − duration/4 to eventAt + 3·duration/4, then uploads the backlog, newest first. */
+  /** Offline from eventAt − duration/4 to eventAt + 3·duration/4, then uploads the backlog, oldest first. */
   | { kind: 'offline'; durationMs: number }
   /** The device clock is off by skewMs (positive: ahead). */
   | { kind: 'clock-skew'; skewMs: number };
@@ -268,7 +268,7 @@ export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioDefinition>> = {
   },
   'offline-backlog': {
     id: 'offline-backlog',
-    title: 'Offline for a night (with a desaturation in it), then uploads the backlog newest first',
+    title: 'Offline for a night (with a desaturation in it), then uploads the backlog oldest first',
     profile: 'hypercapnic',
     devices: ['oximeter'],
     expectedRules: ['spo2.low'],

@@ -79,7 +79,7 @@ describe('demo mode', () => {
     expect((await api(second.app.url, 'POST', '/api/auth/login', undefined, { username: 'nurse.demo', password: newPassword })).status).toBe(200);
   });
 
-  describe('with the simulator (temporary publisher)', () => {
+  describe('with the simulator', () => {
     let broker: Awaited<ReturnType<typeof startEmbeddedBroker>>;
     let pool: pg.Pool;
     const accepted = new Map<string, boolean>();
