@@ -75,7 +75,7 @@ describe('npm run sim -- --load --provision (CLI, real backend)', () => {
     // The text summary says the same.
     expect(`${stdout}${stderr}`).toContain(`acknowledged  ${summary.acknowledged.toLocaleString('en-US')}`);
 
-    const ids = (await readCredentials(credentials)).patients.flatMap((p) => p.devices.map((d) => d.deviceId));
+    const ids = (await readCredentials(credentials))!.patients.flatMap((p) => p.devices.map((d) => d.deviceId));
     expect(ids).toHaveLength(3);
     used.push(...ids);
     const expected = summary.samplesAcknowledged * READINGS_PER_LOAD_SAMPLE;
