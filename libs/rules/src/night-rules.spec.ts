@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { addDays, nightEnd, nightStart, zonedEpoch } from './calendar.js';
-import { evaluateNightRules, lastSettledNight, SETTLE_HOURS, summarizeNights, type MissingNights, type SessionRecord } from './night-rules.js';
+import { continuesNightEpisode, evaluateNightRules, lastSettledNight, SETTLE_HOURS, summarizeNights, type MissingNights, type SessionRecord } from './night-rules.js';
 import { effectiveSettings, type NightRuleId, type RuleOverrides } from './parameters.js';
 
 const TZ = 'Europe/Paris';
@@ -114,10 +114,28 @@ describe('niv.usage_variability: SD of usage over 10 nights > 1.08 h (Blouet 201
     expect(outcome(evaluate([...specs], { missing }), 'niv.usage_variability')).toBe(expected);
   });
 
-  it('reports the SD', () => {
+  // The raw SD is compared, not the SD rounded to 0.01 (1.0806 h is above 1.08 h).
+  const sdOne = [8.5, 5.5, 8.5, 5.5, 7, 7, 7, 7, 7, 7].map((usage) => ({ usage })); // SD exactly 1
+  it.each([
+    ['SD 1.0806 (1.08 to two decimals) > 1.08: raise', alternating(6, 8.0502), undefined, 'raise'],
+    ['SD 1.0799 (1.08 to two decimals) ≤ 1.08: clear', alternating(6, 8.049), undefined, 'clear'],
+    ['SD exactly 1 with a limit of 1 (strict): clear', sdOne, 1, 'clear'],
+    ['SD exactly 1 with a limit of 0.999: raise', sdOne, 0.999, 'raise'],
+  ] as const)('exact boundary: %s', (_name, specs, maxSdHours, expected) => {
+    const overrides: RuleOverrides = maxSdHours === undefined ? {} : { 'niv.usage_variability': { maxSdHours } };
+    for (const missing of ['zero', 'unknown'] as const) {
+      expect(outcome(evaluate([...specs], { overrides, missing }), 'niv.usage_variability')).toBe(expected);
+    }
+  });
+
+  it('reports the SD (rounded for display only)', () => {
     const d = evaluate(alternating(5.8, 8.2)).find((x) => x.rule === 'niv.usage_variability')!;
     expect(d.value).toBeCloseTo(1.26, 2);
     expect(d.threshold).toBe(1.08);
+    const close = evaluate(alternating(6, 8.0502)).find((x) => x.rule === 'niv.usage_variability')!;
+    expect(close).toMatchObject({ kind: 'raise', value: 1.081 });
+    expect(close.message).toContain('1.081 h');
+    expect(close.message).toContain('limit 1.08 h');
   });
 });
 
@@ -155,15 +173,27 @@ describe.each([
   });
 });
 
-describe('resp_rate.trend: RR outside the IQR of the 4 preceding nights on 2 consecutive nights (Blouet 2018)', () => {
+describe('resp_rate.trend: each of 2 consecutive nights outside the IQR of its own 4 preceding nights, same side (Blouet 2018)', () => {
   const ref = [{ rr: 15 }, { rr: 16 }, { rr: 17 }, { rr: 18 }]; // Q1 15.75, Q3 17.25
   it.each(
     bothModes([
-      ['two nights above Q3', [...ref, { rr: 19 }, { rr: 20 }], 'raise', 'raise'],
-      ['two nights below Q1', [...ref, { rr: 14 }, { rr: 15.5 }], 'raise', 'raise'],
+      // N-1 = 19 vs 15..18 (Q3 17.25); N = 20 vs 16..19 (Q3 18.25)
+      ['two nights above', [...ref, { rr: 19 }, { rr: 20 }], 'raise', 'raise'],
+      // N-1 = 14 vs 15..18 (Q1 15.75); N = 13 vs 16, 17, 18, 14 (Q1 15.5)
+      ['two nights below', [...ref, { rr: 14 }, { rr: 13 }], 'raise', 'raise'],
+      // N = 15.5 is on the Q1 of its own reference (16, 17, 18, 14): inside
+      ['the second night on the Q1 of its own reference', [...ref, { rr: 14 }, { rr: 15.5 }], 'clear', 'clear'],
+      // N = 18 vs 16..19 (Q3 18.25): inside, although above the Q3 of N-1's reference
+      ['the second night inside its own reference', [...ref, { rr: 19 }, { rr: 18 }], 'clear', 'clear'],
+      // N = 19.5 vs 15, 16, 17, 25 (Q3 19): above, although inside N-1's reference (Q3 20.25)
+      ['the second night above its own reference only', [{ rr: 30 }, { rr: 15 }, { rr: 16 }, { rr: 17 }, { rr: 25 }, { rr: 19.5 }], 'raise', 'raise'],
+      // above, then below (N = 14 vs 16, 17, 18, 20: Q1 16.75): opposite sides
+      ['above then below', [...ref, { rr: 20 }, { rr: 14 }], 'clear', 'clear'],
+      ['below then above', [...ref, { rr: 14 }, { rr: 20 }], 'clear', 'clear'],
       ['only the last night above', [...ref, { rr: 17 }, { rr: 20 }], 'clear', 'clear'],
       ['on Q3 exactly is inside', [...ref, { rr: 17.25 }, { rr: 20 }], 'clear', 'clear'],
-      ['only 3 reference nights', [...ref.slice(1), { rr: 19 }, { rr: 20 }], 'none', 'none'],
+      ['just above Q3 on both nights', [...ref, { rr: 17.26 }, { rr: 17.9 }], 'raise', 'raise'],
+      ['only 3 reference nights for the first night', [...ref.slice(1), { rr: 19 }, { rr: 20 }], 'none', 'none'],
       ['last night without RR', [...ref, { rr: 19 }, { rr: null }], 'none', 'none'],
       ['last night missing', [...ref, { rr: 19 }, null], 'none', 'none'],
       ['reference skips a night without RR', [{ rr: 15 }, { rr: null }, ...ref.slice(1), { rr: 19 }, { rr: 20 }], 'raise', 'raise'],
@@ -175,9 +205,41 @@ describe('resp_rate.trend: RR outside the IQR of the 4 preceding nights on 2 con
     expect(outcome(evaluate([...specs], { missing }), 'resp_rate.trend')).toBe(expected);
   });
 
-  it('gives the latest RR and the quartile it crossed', () => {
-    const d = evaluate([...ref, { rr: 19 }, { rr: 20 }]).find((x) => x.rule === 'resp_rate.trend')!;
-    expect(d).toMatchObject({ value: 20, threshold: 17.25 });
+  it.each([
+    ['above: the Q3 of the last night\'s own reference', [...ref, { rr: 19 }, { rr: 20 }], { value: 20, threshold: 18.25 }, 'above'],
+    ['below: its Q1', [...ref, { rr: 14 }, { rr: 13 }], { value: 13, threshold: 15.5 }, 'below'],
+  ] as const)('gives the latest RR and the quartile it crossed, %s', (_name, specs, fields, side) => {
+    const d = evaluate([...specs]).find((x) => x.rule === 'resp_rate.trend')!;
+    expect(d).toMatchObject({ kind: 'raise', ...fields, startedAt: nightStart(addDays(LAST, -1), TZ) });
+    expect(d.message).toContain(`${side} the interquartile range`);
+  });
+
+  it('with consecutiveNights 3, all three on the same side', () => {
+    const overrides: RuleOverrides = { 'resp_rate.trend': { consecutiveNights: 3 } };
+    expect(outcome(evaluate([...ref, { rr: 19 }, { rr: 20 }, { rr: 21 }], { overrides }), 'resp_rate.trend')).toBe('raise');
+    expect(outcome(evaluate([...ref, { rr: 19 }, { rr: 20 }, { rr: 14 }], { overrides }), 'resp_rate.trend')).toBe('clear');
+  });
+});
+
+describe('continuesNightEpisode: a raise of a night rule on its open alert', () => {
+  const night = (key: string) => nightStart(key, TZ);
+  const end = (key: string) => nightEnd(key, TZ);
+  // The open alert: evidence from night L-3 to night L (last trigger at the noon ending L).
+  const alert = { startedAt: night(addDays(LAST, -3)), lastTriggeredAt: end(LAST) };
+  it.each([
+    ['the same night dated from an earlier night (nightly job: missing nights are 0 h)', 'niv.adherence', -6, 0, true],
+    ['the same night dated from a later night (arrival: missing nights unknown)', 'niv.adherence', -1, 0, true],
+    ['the next night, the window slid', 'niv.usage_variability', -2, 1, true],
+    ['the next night, evidence starting on it', 'niv.leak', 1, 1, true],
+    ['evidence starting 2 nights after the last trigger', 'niv.ahi', 2, 3, false],
+    ['an older night whose evidence ends the night before the alert starts', 'niv.adherence', -9, -4, true],
+    ['an older episode ending 2 nights before the alert starts (backlog)', 'niv.adherence', -9, -5, false],
+    ['an older night within the alert', 'resp_rate.trend', -2, -1, true],
+    ['a point rule: never', 'spo2.low', -1, 0, false],
+    ['oximetry.baseline: never', 'oximetry.baseline', -1, 0, false],
+  ] as const)('%s', (_name, rule, firstNight, evaluatedNight, expected) => {
+    const d = { rule, startedAt: night(addDays(LAST, firstNight)), at: end(addDays(LAST, evaluatedNight)) };
+    expect(continuesNightEpisode(alert, d)).toBe(expected);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { RuleDecision } from './decision.js';
 import { fmt } from './decision.js';
 import { addDays, daysBetween, lastCompleteNight, nightEnd, nightKeyOf, nightStart } from './calendar.js';
-import type { NightRuleId, RuleSettings } from './parameters.js';
+import { NIGHT_RULE_IDS, type NightRuleId, type RuleSettings } from './parameters.js';
 import { quantile, sampleSd } from './stats.js';
 
 /**
@@ -38,6 +38,26 @@ export function lastSettledNight(now: number, timeZone: string): string {
   return lastCompleteNight(now - SETTLE_HOURS * HOUR_MS, timeZone);
 }
 
+/**
+ * Whether a raise of a night rule continues the episode of the rule's open alert (no new
+ * occurrence). A night rule's evidence is a range of nights: `startedAt` is 20:00 on its first
+ * night, `at` the noon ending the night evaluated; the alert holds `startedAt` … `lastTriggeredAt`.
+ * The same episode is dated differently from one evaluation to the next: on arrival a missing
+ * night is unknown, in the nightly job it is a 0 h night that may start the evidence earlier, and
+ * a window sliding night after night starts at another night. While the alert is open no
+ * evaluation of a later night found the rule unmet (that would have cleared it), so a raise whose
+ * nights overlap the alert's, or follow or precede them by one night, is the same episode. Only
+ * evidence wholly apart from the alert's (an older episode in a backlog, or one after nights that
+ * were never evaluated) is a new occurrence. Not for other rules (false).
+ */
+export function continuesNightEpisode(
+  alert: { startedAt: number; lastTriggeredAt: number },
+  d: Pick<RuleDecision, 'rule' | 'startedAt' | 'at'>,
+): boolean {
+  if (!(NIGHT_RULE_IDS as readonly string[]).includes(d.rule)) return false;
+  return d.startedAt < alert.lastTriggeredAt + DAY_MS && d.at > alert.startedAt - DAY_MS;
+}
+
 export interface SessionRecord {
   start: number;
   end: number;
@@ -57,6 +77,7 @@ export interface NightSummary {
 }
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /** Merges sessions per night: usage adds up, leak P95 is the worst, AHI and RR are usage-weighted means. */
 export function summarizeNights(sessions: readonly SessionRecord[], timeZone: string): Map<string, NightSummary> {
@@ -185,17 +206,22 @@ function adherence(ctx: Ctx, p: RuleSettings['niv.adherence']): RuleDecision | n
   });
 }
 
-/** Needs a value for every night of the window: with any unknown night, nothing (neither raise nor clear). */
+/**
+ * Needs a value for every night of the window: with any unknown night, nothing (neither raise nor
+ * clear). The raw SD is compared with the limit (1.084 h is above 1.08 h); it is rounded only for
+ * display (`value`, message).
+ */
 function variability(ctx: Ctx, p: RuleSettings['niv.usage_variability']): RuleDecision | null {
   const window = lastNights(ctx, p.windowNights);
   if (window.length < p.windowNights) return null;
-  const sd = Math.round(sampleSd(window.map((n) => n.usageHours)) * 100) / 100;
+  const sd = sampleSd(window.map((n) => n.usageHours));
   const met = sd > p.maxSdHours;
+  const shown = Math.round(sd * 1000) / 1000;
   return decision(ctx, 'niv.usage_variability', met, {
     startNight: window[0]!.night,
-    value: sd,
+    value: shown,
     threshold: p.maxSdHours,
-    message: `Nightly ventilator usage varies by ${fmt(sd)} h (SD over ${window.length} nights; limit ${fmt(p.maxSdHours)} h)`,
+    message: `Nightly ventilator usage varies by ${shown} h (SD over ${window.length} nights; limit ${p.maxSdHours} h)`,
   });
 }
 
@@ -241,38 +267,47 @@ function streak(
 }
 
 /**
- * Needs an RR on each of the last consecutiveNights nights and referenceNights earlier RR values
- * (nights without RR are skipped, at most 14 nights back). An unknown night met before the
- * reference is complete gives nothing: once stored it could change the reference.
+ * Each of the last consecutiveNights nights is compared with the interquartile range of its own
+ * referenceNights preceding RR values (nights without RR are skipped, at most 14 nights back from
+ * it): met when every one of them is outside on the same side (all above Q3, or all below Q1).
+ * Needs an RR on each of those nights and a complete reference for each; an unknown night met
+ * before a reference is complete gives nothing (once stored it could change that reference).
  */
 function respRateTrend(ctx: Ctx, p: RuleSettings['resp_rate.trend']): RuleDecision | null {
-  const recent: NightSummary[] = [];
-  for (let i = 0; i < p.consecutiveNights; i++) {
-    const n = ctx.nightAt(addDays(ctx.N, -i));
+  const recent: { night: string; rr: number; q1: number; q3: number }[] = [];
+  for (let i = p.consecutiveNights - 1; i >= 0; i--) {
+    const night = addDays(ctx.N, -i);
+    const n = ctx.nightAt(night);
     if (!n || n.respRateMedian === null) return null;
-    recent.unshift(n);
+    const reference = rrReference(ctx, night, p.referenceNights);
+    if (!reference) return null;
+    recent.push({ night, rr: n.respRateMedian, q1: quantile(reference, 0.25), q3: quantile(reference, 0.75) });
   }
-  const reference: number[] = [];
-  for (let i = p.consecutiveNights; i < p.consecutiveNights + 14 && reference.length < p.referenceNights; i++) {
-    const n = ctx.nightAt(addDays(ctx.N, -i));
+  const side = (r: (typeof recent)[number]) => (r.rr > r.q3 ? 'above' : r.rr < r.q1 ? 'below' : 'inside');
+  const first = side(recent[0]!);
+  const met = first !== 'inside' && recent.every((r) => side(r) === first);
+  const last = recent[recent.length - 1]!;
+  const lastSide = side(last);
+  return decision(ctx, 'resp_rate.trend', met, {
+    startNight: recent[0]!.night,
+    value: Math.round(last.rr * 10) / 10,
+    threshold: Math.round((lastSide === 'above' ? last.q3 : last.q1) * 100) / 100,
+    message: met
+      ? `Nightly respiratory rate ${fmt(last.rr)} /min ${first} the interquartile range (${fmt(last.q1)}–${fmt(last.q3)}) of its ${p.referenceNights} preceding nights, ${recent.length} nights in a row`
+      : `Nightly respiratory rate ${fmt(last.rr)} /min within its recent range`,
+  });
+}
+
+/** The `count` RR values preceding `night` (nights without RR skipped, 14 nights back at most); null when incomplete. */
+function rrReference(ctx: Ctx, night: string, count: number): number[] | null {
+  const out: number[] = [];
+  for (let j = 1; j <= 14 && out.length < count; j++) {
+    const n = ctx.nightAt(addDays(night, -j));
     if (!n) {
       if (ctx.unknownMissing) return null;
-      break;
+      break; // before the first session: no older night exists
     }
-    if (n.respRateMedian !== null) reference.push(n.respRateMedian);
+    if (n.respRateMedian !== null) out.push(n.respRateMedian);
   }
-  if (reference.length < p.referenceNights) return null;
-  const q1 = quantile(reference, 0.25);
-  const q3 = quantile(reference, 0.75);
-  const outside = recent.every((n) => n.respRateMedian! < q1 || n.respRateMedian! > q3);
-  const latest = recent[recent.length - 1]!.respRateMedian!;
-  const above = latest > q3;
-  return decision(ctx, 'resp_rate.trend', outside, {
-    startNight: recent[0]!.night,
-    value: Math.round(latest * 10) / 10,
-    threshold: Math.round((above ? q3 : q1) * 100) / 100,
-    message: outside
-      ? `Nightly respiratory rate ${fmt(latest)} /min outside the interquartile range (${fmt(q1)}–${fmt(q3)}) of the ${reference.length} preceding nights, ${recent.length} nights in a row`
-      : `Nightly respiratory rate ${fmt(latest)} /min within its recent range`,
-  });
+  return out.length < count ? null : out;
 }

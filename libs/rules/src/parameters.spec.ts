@@ -55,4 +55,17 @@ describe('validateOverrides', () => {
     expect(r.ok).toBe(false);
     expect(r.ok ? [] : r.errors).toContain(error);
   });
+
+  // spo2.low below spo2.high_on_o2 only where the hyperoxia rule can apply (enabled).
+  it.each([
+    ['standard (rule off by default): a low limit of 98 % above its 97 %', 'standard', { 'spo2.low': { threshold: 98 } }, true],
+    ['standard, the rule enabled by the physician', 'standard', { 'spo2.low': { threshold: 97 }, 'spo2.high_on_o2': { enabled: true } }, false],
+    ['standard, the rule enabled with a limit above the low one', 'standard', { 'spo2.low': { threshold: 96 }, 'spo2.high_on_o2': { enabled: true } }, true],
+    ['hypercapnic (rule on by default): 97 % is not below 97 %', 'hypercapnic', { 'spo2.low': { threshold: 97 } }, false],
+    ['hypercapnic, just below', 'hypercapnic', { 'spo2.low': { threshold: 96.9 } }, true],
+    ['hypercapnic, the rule disabled', 'hypercapnic', { 'spo2.low': { threshold: 97 }, 'spo2.high_on_o2': { enabled: false } }, true],
+  ] as const)('spo2.low vs spo2.high_on_o2, %s', (_name, profile, raw, ok) => {
+    const r = validateOverrides(profile, raw);
+    expect(r.ok ? [] : r.errors).toEqual(ok ? [] : ['spo2.low.threshold must be below spo2.high_on_o2.threshold']);
+  });
 });

@@ -126,7 +126,8 @@ export type OverridesValidation = { ok: true; overrides: RuleOverrides } | { ok:
 /**
  * Checks a physician's overrides: known rules and parameters only, each in its range, and the
  * combinations that must hold once merged with the profile defaults (the critical SpO2 limit below
- * the low one, the low pulse limit below the high one, the warning delay after the info delay...).
+ * the low one, the low one below the hyperoxia one when that rule is enabled, the low pulse limit
+ * below the high one, the warning delay after the info delay...).
  */
 export function validateOverrides(profile: PatientProfile, raw: unknown): OverridesValidation {
   const errors: string[] = [];
@@ -161,7 +162,11 @@ export function validateOverrides(profile: PatientProfile, raw: unknown): Overri
   if (errors.length > 0) return { ok: false, errors };
   const s = effectiveSettings(profile, overrides as RuleOverrides);
   if (s['spo2.critical'].threshold >= s['spo2.low'].threshold) errors.push('spo2.critical.threshold must be below spo2.low.threshold');
-  if (s['spo2.low'].threshold >= s['spo2.high_on_o2'].threshold) errors.push('spo2.low.threshold must be below spo2.high_on_o2.threshold');
+  // Only when spo2.high_on_o2 can apply: disabled (by default for standard patients; the profile
+  // is fixed at admission), its threshold constrains nothing.
+  if (s['spo2.high_on_o2'].enabled && s['spo2.low'].threshold >= s['spo2.high_on_o2'].threshold) {
+    errors.push('spo2.low.threshold must be below spo2.high_on_o2.threshold');
+  }
   if (s['pulse.low'].threshold >= s['pulse.high'].threshold) errors.push('pulse.low.threshold must be below pulse.high.threshold');
   if (s['niv.adherence'].minNights > s['niv.adherence'].windowNights) errors.push('niv.adherence.minNights must not exceed windowNights');
   if (s['oximetry.baseline'].minBaselineDays > s['oximetry.baseline'].baselineDays) {

@@ -83,6 +83,18 @@ describe('oximetry.baseline (Hurst 2010)', () => {
     expect(r.spo2Z).toBe(2);
     expect(r.composite).toBe(1);
   });
+
+  // Flat baseline (SpO2 93 %, pulse 80 /min): the SD floors (0.5 %, 1 /min) make the z-scores exact.
+  it.each([
+    ['composite exactly 1.0 (SpO2 −0.5 = 1 SD, pulse +1 = 1 SD): ≥ 1 raises', 92.5, 81, 1, 'raise'],
+    ['composite exactly 1.0 from the SpO2 alone (−1 = 2 SD)', 92, 80, 1, 'raise'],
+    ['composite 0.99 (pulse +0.98 = 0.98 SD): clears', 92.5, 80.98, 0.99, 'clear'],
+    ['composite 1.01 (pulse +1.02)', 92.5, 81.02, 1.01, 'raise'],
+  ] as const)('threshold boundary: %s', (_name, spo2, pulse, composite, kind) => {
+    const flat: DailyOximetry[] = Array.from({ length: 14 }, (_, i) => ({ day: addDays(DAY, -(i + 1)), spo2Mean: 93, pulseMean: 80 }));
+    const d = evaluateOximetryBaseline([...flat, { day: DAY, spo2Mean: spo2, pulseMean: pulse }], DAY, TZ, settings)!;
+    expect(d).toMatchObject({ kind, value: composite, threshold: 1 });
+  });
 });
 
 describe('device.silent', () => {

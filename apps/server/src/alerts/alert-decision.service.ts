@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { news2Spo2Score, SEVERITY_RANK, type PatientProfile } from '#domain';
-import type { RuleDecision } from '#rules';
+import { continuesNightEpisode, type RuleDecision } from '#rules';
 import { AuditService } from '../audit/audit.service.js';
 import { AlertEventsHub, type AlertEventMessage } from '../events/event-hubs.js';
 import { AlertRepository, toAlertView, type AlertEventKind } from './alert.repository.js';
@@ -27,7 +27,9 @@ const SYSTEM_ACTOR = { userId: null, role: 'system' };
  * Identity is in the database: at most one open-or-acknowledged alert per (patient, rule), by the
  * partial unique index alerts_one_active_per_rule. Two evaluators raising the same alert at once:
  * one INSERT wins, the other's ON CONFLICT DO NOTHING waits for it, then updates the same row.
- * An episode is identified by its start, so the same episode decided twice is not a new occurrence.
+ * An episode is identified by its start, so the same episode decided twice is not a new occurrence;
+ * a device's run also by the evidence it overlaps (`runOverlaps`), a night rule's by the nights it
+ * spans (`continuesNightEpisode`: the arrival path and the nightly job date one episode differently).
  */
 @Injectable()
 export class AlertDecisionService {
@@ -74,7 +76,10 @@ export class AlertDecisionService {
 
   private async updateActive(client: PoolClient, a: ActiveAlertRow, target: DecisionTarget, d: RuleDecision): Promise<AlertEventMessage | null> {
     const sameEpisode =
-      d.startedAt === a.started_at.getTime() || d.startedAt === a.episode_started_at?.getTime() || runOverlaps(a, target, d);
+      d.startedAt === a.started_at.getTime() ||
+      d.startedAt === a.episode_started_at?.getTime() ||
+      runOverlaps(a, target, d) ||
+      continuesNightEpisode({ startedAt: a.started_at.getTime(), lastTriggeredAt: a.last_triggered_at.getTime() }, d);
     const newOccurrence = d.kind === 'raise' && !sameEpisode;
     const newer = d.at >= a.last_triggered_at.getTime();
     const severityUp = SEVERITY_RANK[d.severity] > SEVERITY_RANK[a.severity];
@@ -142,7 +147,7 @@ export class AlertDecisionService {
  * sample that ended the previous run, so after every trigger of it: an overlapping run is the same
  * run, seen by another process. With several ingest processes and a broker that spreads a device's
  * messages over them (Mosquitto's round robin), each process sees part of the run and dates it
- * from the first sample it saw. Device-less (night) rules keep their own notion of an episode.
+ * from the first sample it saw. Night rules have their own notion of an episode (`continuesNightEpisode`).
  */
 export function runOverlaps(
   a: Pick<ActiveAlertRow, 'device_id' | 'started_at' | 'last_triggered_at'>,

@@ -57,25 +57,16 @@ export class AlertJobsService {
   }
 
   /**
-   * device.silent: raises (info, then warning) for active devices not heard from for long enough,
-   * and clears the alert of a device that was heard again (or deactivated). "Heard" is when the
-   * backend last received readings from it (devices.last_seen_at; registration time before that).
+   * device.silent: clears the alert of a device that was heard again (or deactivated), then raises
+   * (info, then warning) for patients with an active device not heard from for long enough. "Heard"
+   * is when the backend last received readings from it (devices.last_seen_at; registration time
+   * before that). One decision per patient and run, as there is one alert per (patient, rule): the
+   * device the open alert is about while it stays silent, else the one silent the longest. A
+   * second silent device is thus no new occurrence, and every run decides on the same device, so a
+   * rerun matches the episode start (heard time) the alert holds.
    */
   async checkSilentDevices(now: Date, scope: JobScope = {}): Promise<{ raised: number; cleared: number }> {
     const ids = scope.patientIds ?? null;
-    const { rows: silent } = await this.pool.query<{ device_id: string; patient_id: string; profile: PatientProfile; settings: unknown; heard: Date }>(
-      `SELECT d.device_id, d.patient_id, p.profile, t.settings, coalesce(d.last_seen_at, d.created_at) AS heard
-         FROM devices d JOIN patients p ON p.id = d.patient_id LEFT JOIN patient_thresholds t ON t.patient_id = d.patient_id
-        WHERE d.active AND coalesce(d.last_seen_at, d.created_at) <= $1::timestamptz - interval '1 hour'
-          AND ($2::uuid[] IS NULL OR d.patient_id = ANY($2::uuid[]))`,
-      [now, ids],
-    );
-    let raised = 0;
-    for (const r of silent) {
-      const settings = effectiveSettings(r.profile, this.data.parseOverrides(r.patient_id, r.profile, r.settings));
-      const d = evaluateDeviceSilence(r.device_id, r.heard.getTime(), now.getTime(), settings);
-      if (d && (await this.decisions.apply({ patientId: r.patient_id, deviceId: r.device_id, profile: r.profile }, d))) raised++;
-    }
     const { rows: spoke } = await this.pool.query<{ device_id: string; patient_id: string; profile: PatientProfile }>(
       `SELECT a.device_id, a.patient_id, p.profile
          FROM alerts a JOIN devices d ON d.device_id = a.device_id JOIN patients p ON p.id = a.patient_id
@@ -89,19 +80,37 @@ export class AlertJobsService {
       const d = deviceSpokeAgain(r.device_id, now.getTime());
       if (await this.decisions.apply({ patientId: r.patient_id, deviceId: r.device_id, profile: r.profile }, d)) cleared++;
     }
+    const { rows: silent } = await this.pool.query<{ device_id: string; patient_id: string; profile: PatientProfile; settings: unknown; heard: Date }>(
+      `SELECT DISTINCT ON (d.patient_id) d.device_id, d.patient_id, p.profile, t.settings, coalesce(d.last_seen_at, d.created_at) AS heard
+         FROM devices d JOIN patients p ON p.id = d.patient_id LEFT JOIN patient_thresholds t ON t.patient_id = d.patient_id
+         LEFT JOIN alerts a ON a.patient_id = d.patient_id AND a.rule = 'device.silent' AND a.status IN ('open', 'acknowledged')
+        WHERE d.active AND coalesce(d.last_seen_at, d.created_at) <= $1::timestamptz - interval '1 hour'
+          AND ($2::uuid[] IS NULL OR d.patient_id = ANY($2::uuid[]))
+        ORDER BY d.patient_id, coalesce(a.device_id = d.device_id, false) DESC, heard, d.device_id`,
+      [now, ids],
+    );
+    let raised = 0;
+    for (const r of silent) {
+      const settings = effectiveSettings(r.profile, this.data.parseOverrides(r.patient_id, r.profile, r.settings));
+      const d = evaluateDeviceSilence(r.device_id, r.heard.getTime(), now.getTime(), settings);
+      if (d && (await this.decisions.apply({ patientId: r.patient_id, deviceId: r.device_id, profile: r.profile }, d))) raised++;
+    }
     return { raised, cleared };
   }
 
   /**
-   * The nightly run: night rules for the last complete night of every patient with a ventilator
-   * (a night without a session counts as 0 h of use), and oximetry.baseline for the last complete
-   * day of every patient. Returns the number of alert transitions.
+   * The nightly run: night rules for the last settled night of every patient with an active
+   * ventilator (a night without a session counts as 0 h of use), and oximetry.baseline for the
+   * last complete day of every patient with an active device. A patient whose ventilator was
+   * deactivated (an oximeter only) gets no night rules: their nights are not 0 h nights of a
+   * ventilator. Returns the number of alert transitions.
    */
   async runNightly(now: Date, scope: JobScope = {}): Promise<number> {
     let transitions = 0;
+    const ventilated = new Set(await this.data.patientsWithDevice('ventilator', scope.patientIds));
     for (const patientId of await this.data.patientsWithDevice('any', scope.patientIds)) {
       try {
-        transitions += await this.trends.nightlyForPatient(patientId, now.getTime());
+        transitions += await this.trends.nightlyForPatient(patientId, now.getTime(), { nightRules: ventilated.has(patientId) });
       } catch (err) {
         this.logger.error({ err, patientId }, 'nightly rules failed for a patient');
       }

@@ -52,13 +52,13 @@ export class TrendRulesService {
 
   /**
    * The scheduler's run at `now`: night rules for the last settled night (a night with no
-   * session counts as 0 h: every night up to it is settled), oximetry.baseline for the last
-   * complete day.
+   * session counts as 0 h: every night up to it is settled), unless `nightRules` is false (no
+   * active ventilator), and oximetry.baseline for the last complete day.
    */
-  async nightlyForPatient(patientId: string, now: number): Promise<number> {
+  async nightlyForPatient(patientId: string, now: number, opts: { nightRules: boolean } = { nightRules: true }): Promise<number> {
     const patient = await this.data.patientContext(patientId);
     if (!patient) return 0;
-    const span = await this.data.sessionSpan(patientId);
+    const span = opts.nightRules ? await this.data.sessionSpan(patientId) : null;
     let count = span ? await this.evaluateNights(patient, span.first, [lastSettledNight(now, patient.timezone)], 'zero') : 0;
     count += await this.baselineForPatient(patient, lastCompleteNight(now, patient.timezone));
     return count;
