@@ -93,18 +93,21 @@ export function oximetryBaselineScore(samples: readonly ParsedSample[]): number 
 }
 
 /**
- * Whether two consecutive nights both lie outside the interquartile range of the 4 nights
- * before them (Borel et al. 2015).
+ * Whether two consecutive nights each lie outside the interquartile range of their own 4
+ * preceding nights, on the same side (Blouet 2018; libs/rules night-rules.ts respRateTrend).
  */
 export function respRateTrendTripped(sessions: readonly ParsedSession[]): boolean {
   const t = REFERENCE_THRESHOLDS.respRateTrend;
   const rr = [...sessions].sort((a, b) => a.start - b.start).map((s) => s.values.respRateMedian).filter((v): v is number => v !== undefined);
-  for (let i = t.preceding + t.consecutive - 1; i < rr.length; i++) {
-    const recent = rr.slice(i - t.consecutive + 1, i + 1);
-    const reference = rr.slice(i - t.consecutive + 1 - t.preceding, i - t.consecutive + 1);
-    const q1 = percentile(reference, 25);
-    const q3 = percentile(reference, 75);
-    if (recent.every((v) => v < q1 || v > q3)) return true;
+  // Each night against its own `preceding` nights; every one of `consecutive` nights on the same side.
+  const side = (i: number): 'above' | 'below' | 'inside' => {
+    const reference = rr.slice(i - t.preceding, i);
+    const v = rr[i]!;
+    return v > percentile(reference, 75) ? 'above' : v < percentile(reference, 25) ? 'below' : 'inside';
+  };
+  for (let last = t.preceding + t.consecutive - 1; last < rr.length; last++) {
+    const sides = Array.from({ length: t.consecutive }, (_, k) => side(last - t.consecutive + 1 + k));
+    if (sides[0] !== 'inside' && sides.every((x) => x === sides[0])) return true;
   }
   return false;
 }
