@@ -44,6 +44,14 @@ module.exports = {
       to: { path: '^libs/(rules|protocol)/' },
     },
     {
+      name: 'patient-scope-issued-by-access-only',
+      comment:
+        'patient-data repositories take a PatientScope as proof of the care-team check; only apps/server/src/access may issue one (elsewhere: type imports only)',
+      severity: 'error',
+      from: { path: '^apps/', pathNot: '^apps/server/src/access/' },
+      to: { path: '^apps/server/src/access/patient-scope\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'no-circular-in-libs',
       severity: 'error',
       from: { path: '^libs/' },

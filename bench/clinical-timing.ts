@@ -20,6 +20,7 @@ import { planTrend, type TrendBucket } from '../apps/server/src/clinical/trend-r
 import { TrendsRepository } from '../apps/server/src/clinical/trends.repository.js';
 import type { PatientReadGate } from '../apps/server/src/clinical/patient-read.gate.js';
 import { percentile } from './stats.js';
+import { issuePatientScope } from '../apps/server/src/access/patient-scope.js';
 
 const DAY_MS = 86_400_000;
 const args = process.argv.slice(2);
@@ -146,10 +147,10 @@ async function main(): Promise<void> {
     const at = new Date(to + 2 * 3_600_000);
     const rows = await timed('nights?days=30, uncached (cache emptied)', runs, async () => {
       await pool.query('TRUNCATE night_oximetry_cache');
-      return nights.compute(patientId, 30, at);
+      return nights.compute(issuePatientScope({ id: patientId }), 30, at);
     });
     process.stdout.write(`  ${rows.length} nights, ${rows.reduce((s, r) => s + r.oximetryHours, 0).toFixed(0)} h of oximetry\n`);
-    await timed('nights?days=30, cached', runs, () => nights.compute(patientId, 30, at));
+    await timed('nights?days=30, cached', runs, () => nights.compute(issuePatientScope({ id: patientId }), 30, at));
     for (const [bucket, days] of [
       ['1m', 6],
       ['5m', 7],
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
       ['1d', 30],
     ] as [TrendBucket, number][]) {
       const plan = planTrend(bucket, new Date(to - days * DAY_MS), new Date(to));
-      const buckets = await timed(`trends spo2 ${bucket} over ${days} days`, runs, () => trends.buckets(patientId, 'spo2', plan));
+      const buckets = await timed(`trends spo2 ${bucket} over ${days} days`, runs, () => trends.buckets(issuePatientScope({ id: patientId }), 'spo2', plan));
       process.stdout.write(`  ${buckets.length} buckets, ${buckets.reduce((s, b) => s + b.count, 0).toLocaleString('en-US')} samples\n`);
     }
   } finally {

@@ -11,6 +11,7 @@ import { MIGRATIONS_DIR } from '../../../apps/server/src/paths.js';
 import { startPgliteTimescale, type PgliteTimescale } from '../../support/pglite-timescaledb.js';
 import { insertReadings, regular, type FixtureReading } from '../../support/readings-fixture.js';
 import { TEST_DATABASE_URL } from '../../support/test-env.js';
+import { issuePatientScope } from '../../../apps/server/src/access/patient-scope.js';
 
 // jest.config's testTimeout is not applied per project: hooks would get 5 s on a loaded machine.
 jest.setTimeout(60000);
@@ -30,6 +31,8 @@ describe('TimescaleDB flavour (PGlite) conforms to plain PostgreSQL', () => {
   let ts: pg.Pool;
   let plain: pg.Pool;
   const patientId = randomUUID();
+  // The repositories' proof of access; this test reads as the server itself.
+  const scope = issuePatientScope({ id: patientId });
   const deviceId = `OX-${randomUUID().slice(0, 8)}`;
   const yesterday = Math.floor(Date.now() / DAY) * DAY - DAY;
   let data: FixtureReading[];
@@ -131,8 +134,8 @@ describe('TimescaleDB flavour (PGlite) conforms to plain PostgreSQL', () => {
   async function compareTrends(label: string): Promise<void> {
     for (const [bucket, metric, from, to] of cases) {
       const plan = planTrend(bucket, new Date(from), new Date(to));
-      const onTs = await new TrendsRepository(ts).buckets(patientId, metric, plan);
-      const onPlain = await new TrendsRepository(plain).buckets(patientId, metric, plan);
+      const onTs = await new TrendsRepository(ts).buckets(scope, metric, plan);
+      const onPlain = await new TrendsRepository(plain).buckets(scope, metric, plan);
       expect({ label, bucket, metric, buckets: onTs.length }).toEqual({ label, bucket, metric, buckets: onPlain.length });
       expect(onTs.length).toBeGreaterThan(0);
       onTs.forEach((b: TrendBucketView, i: number) => {
@@ -166,12 +169,12 @@ describe('TimescaleDB flavour (PGlite) conforms to plain PostgreSQL', () => {
 
   it('computes the same nights and the same FHIR page', async () => {
     const now = new Date();
-    const nightsOn = (pool: pg.Pool) => new NightsService(undefined as never, new NightsRepository(pool)).compute(patientId, 2, now);
+    const nightsOn = (pool: pg.Pool) => new NightsService(undefined as never, new NightsRepository(pool)).compute(scope, 2, now);
     const [onTs, onPlain] = [await nightsOn(ts), await nightsOn(plain)];
     expect(onTs).toEqual(onPlain);
     expect(onTs.at(-1)).toMatchObject({ spo2Min: 87, t90Pct: 5, odi3: 6 });
 
-    const page = { patientId, metrics: ['spo2', 'pulseRate'] as ('spo2' | 'pulseRate')[], from: new Date('2026-10-05T23:59:00Z'), limit: 50 };
+    const page = { patient: scope, metrics: ['spo2', 'pulseRate'] as ('spo2' | 'pulseRate')[], from: new Date('2026-10-05T23:59:00Z'), limit: 50 };
     const fhirTs = await new FhirRepository(ts).readingsPage(page);
     expect(fhirTs).toHaveLength(50);
     expect(fhirTs).toEqual(await new FhirRepository(plain).readingsPage(page));

@@ -4,15 +4,19 @@ import type { PatientProfile } from '#domain';
 import { AppError } from '../common/app-error.js';
 import { PG_POOL } from '../database/database.module.js';
 import type { Principal } from '../auth/principal.js';
+import { issuePatientScope, type PatientScope } from './patient-scope.js';
 
-export interface VisiblePatient {
-  id: string;
+/** A patient the caller may see; also the PatientScope the patient-data repositories require. */
+export interface VisiblePatient extends PatientScope {
+  readonly id: string;
   displayName: string;
   ins: string | null;
   profile: PatientProfile;
   careTeamId: string;
   timezone: string;
 }
+
+type PatientRow = Omit<VisiblePatient, keyof PatientScope> & { id: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,22 +31,22 @@ export class PatientAccessService {
 
   async requireVisible(principal: Principal, patientId: string): Promise<VisiblePatient> {
     if (!UUID.test(patientId) || principal.careTeamIds.length === 0) throw AppError.notFound('patient');
-    const { rows } = await this.pool.query<VisiblePatient>(
+    const { rows } = await this.pool.query<PatientRow>(
       `SELECT id, display_name AS "displayName", ins, profile, care_team_id AS "careTeamId", timezone
          FROM patients WHERE id = $1 AND care_team_id = ANY($2::uuid[])`,
       [patientId, principal.careTeamIds],
     );
     if (!rows[0]) throw AppError.notFound('patient');
-    return rows[0];
+    return issuePatientScope(rows[0]);
   }
 
   async listVisible(principal: Principal): Promise<VisiblePatient[]> {
-    const { rows } = await this.pool.query<VisiblePatient>(
+    const { rows } = await this.pool.query<PatientRow>(
       `SELECT id, display_name AS "displayName", ins, profile, care_team_id AS "careTeamId", timezone
          FROM patients WHERE care_team_id = ANY($1::uuid[]) ORDER BY display_name`,
       [principal.careTeamIds],
     );
-    return rows;
+    return rows.map(issuePatientScope);
   }
 
   /** Physicians of a patient: physicians who are members of the patient's care team. */

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { PatientProfile } from '#domain';
 import { defaultSettings, effectiveSettings, validateOverrides, type RuleOverrides, type RuleSettings } from '#rules';
-import { PatientAccessService } from '../access/patient-access.service.js';
+import { PatientAccessService, type VisiblePatient } from '../access/patient-access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
@@ -39,7 +39,7 @@ export class ThresholdsService {
 
   async get(principal: Principal, patientId: string): Promise<ThresholdsView> {
     const patient = await this.access.requireVisible(principal, patientId);
-    const view = await this.load(patient.id, patient.profile);
+    const view = await this.load(patient);
     await this.audit.recordRead({ action: 'thresholds.read', actor: principal, patientId: patient.id, targetType: 'thresholds', targetId: patient.id });
     return view;
   }
@@ -76,10 +76,11 @@ export class ThresholdsService {
     } finally {
       client.release();
     }
-    return this.load(patient.id, patient.profile);
+    return this.load(patient);
   }
 
-  private async load(patientId: string, profile: PatientProfile): Promise<ThresholdsView> {
+  private async load(patient: VisiblePatient): Promise<ThresholdsView> {
+    const { id: patientId, profile } = patient;
     const { rows } = await this.pool.query<{ settings: unknown; updated_by: string | null; updated_at: Date }>(
       `SELECT settings, updated_by, updated_at FROM patient_thresholds WHERE patient_id = $1`,
       [patientId],

@@ -3,6 +3,7 @@ import pg, { type Pool } from 'pg';
 import type { DefaultNightWindow, TimedValue, VentilationSession } from '#domain';
 import { PG_POOL } from '../database/database.module.js';
 import { withoutJit } from './without-jit.js';
+import type { PatientScope } from '../access/patient-scope.js';
 
 const pgTypes = pg.types;
 const FLOAT8_ARRAY_OID = 1022;
@@ -42,7 +43,7 @@ export class NightsRepository {
    * `days` nights ending with the night of `until` (default: the night that started yesterday
    * evening, in the patient's timezone at `now`), each with its default 20:00–08:00 local window.
    */
-  async defaultNights(patientId: string, now: Date, days: number, until?: string): Promise<DefaultNightWindow[]> {
+  async defaultNights(patient: PatientScope, now: Date, days: number, until?: string): Promise<DefaultNightWindow[]> {
     const { rows } = await this.pool.query<{ night: string; start: Date; end: Date }>(
       `WITH p AS (SELECT timezone AS tz, COALESCE($4::date + 1, (($2::timestamptz) AT TIME ZONE timezone)::date) AS today FROM patients WHERE id = $1),
             d AS (SELECT (p.today - k) AS night, p.tz FROM p, generate_series(1, $3::int) AS k)
@@ -50,7 +51,7 @@ export class NightsRepository {
               (night + TIME '20:00') AT TIME ZONE tz AS start,
               (night + 1 + TIME '08:00') AT TIME ZONE tz AS "end"
          FROM d ORDER BY d.night`,
-      [patientId, now, days, until ?? null],
+      [patient.id, now, days, until ?? null],
     );
     return rows.map((r) => ({ night: r.night, start: r.start.getTime(), end: r.end.getTime() }));
   }
@@ -59,7 +60,7 @@ export class NightsRepository {
    * Ventilation sessions starting in [from, to), each with its night: the local date of its start
    * minus 12 hours (a session starting between noon and noon the next day belongs to that evening).
    */
-  async sessions(patientId: string, from: Date, to: Date): Promise<(VentilationSession & { night: string })[]> {
+  async sessions(patient: PatientScope, from: Date, to: Date): Promise<(VentilationSession & { night: string })[]> {
     const { rows } = await this.pool.query(
       `SELECT to_char(((s.start_at AT TIME ZONE p.timezone) - INTERVAL '12 hours')::date, 'YYYY-MM-DD') AS night,
               s.start_at, s.end_at, s.usage_hours, s.leak_p95, s.ahi, s.resp_rate_median, s.tidal_volume_median,
@@ -67,7 +68,7 @@ export class NightsRepository {
          FROM night_sessions s JOIN patients p ON p.id = s.patient_id
         WHERE s.patient_id = $1 AND s.start_at >= $2 AND s.start_at < $3
         ORDER BY s.start_at`,
-      [patientId, from, to],
+      [patient.id, from, to],
     );
     return rows.map((r) => ({
       night: r.night as string,
@@ -84,8 +85,8 @@ export class NightsRepository {
   }
 
   /** The patient's device ids, sorted (readings are reached through them: see docs/database.md). */
-  async deviceIds(patientId: string): Promise<string[]> {
-    const { rows } = await this.pool.query<{ device_id: string }>(`SELECT device_id FROM devices WHERE patient_id = $1 ORDER BY device_id`, [patientId]);
+  async deviceIds(patient: PatientScope): Promise<string[]> {
+    const { rows } = await this.pool.query<{ device_id: string }>(`SELECT device_id FROM devices WHERE patient_id = $1 ORDER BY device_id`, [patient.id]);
     return rows.map((r) => r.device_id);
   }
 
@@ -102,7 +103,7 @@ export class NightsRepository {
    * offsets from the window start (date_part is float8, extract() would be numeric), and the
    * arrays are not ordered in SQL; they are ordered here when needed.
    */
-  async oximetry(patientId: string, devices: readonly string[], windows: readonly { start: number; end: number }[]): Promise<NightSamples[]> {
+  async oximetry(patient: PatientScope, devices: readonly string[], windows: readonly { start: number; end: number }[]): Promise<NightSamples[]> {
     const result: NightSamples[] = windows.map(() => ({ spo2: [], pulseMean: null, pulseSamples: 0 }));
     if (windows.length === 0 || devices.length === 0) return result;
     const { rows } = await withoutJit(this.pool, (q) =>
@@ -120,7 +121,7 @@ export class NightsRepository {
                   FROM readings r
                  WHERE r.device_id = ANY($2::text[]) AND r.metric IN ('spo2', 'pulseRate') AND r.time >= w.s AND r.time < w.e
                    AND r.patient_id = $1 AND r.signal_ok) AS x`,
-        values: [patientId, devices, windows.map((w) => new Date(w.start)), windows.map((w) => new Date(w.end))],
+        values: [patient.id, devices, windows.map((w) => new Date(w.start)), windows.map((w) => new Date(w.end))],
       }),
     );
     for (const r of rows) {
@@ -161,20 +162,20 @@ export class NightsRepository {
     return result;
   }
 
-  async cached(patientId: string, windows: readonly { start: number; end: number }[]): Promise<({ fingerprint: string; summary: NightOximetry } | undefined)[]> {
+  async cached(patient: PatientScope, windows: readonly { start: number; end: number }[]): Promise<({ fingerprint: string; summary: NightOximetry } | undefined)[]> {
     if (windows.length === 0) return [];
     const { rows } = await this.pool.query<{ i: number; fingerprint: string; summary: NightOximetry }>(
       `SELECT w.i::int AS i, c.fingerprint, c.summary
          FROM unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS w(s, e, i)
          JOIN night_oximetry_cache c ON c.patient_id = $1 AND c.window_start = w.s AND c.window_end = w.e`,
-      [patientId, windows.map((w) => new Date(w.start)), windows.map((w) => new Date(w.end))],
+      [patient.id, windows.map((w) => new Date(w.start)), windows.map((w) => new Date(w.end))],
     );
     const result: ({ fingerprint: string; summary: NightOximetry } | undefined)[] = windows.map(() => undefined);
     for (const r of rows) result[r.i - 1] = { fingerprint: r.fingerprint, summary: r.summary };
     return result;
   }
 
-  async store(patientId: string, entries: readonly { start: number; end: number; fingerprint: string; summary: NightOximetry }[]): Promise<void> {
+  async store(patient: PatientScope, entries: readonly { start: number; end: number; fingerprint: string; summary: NightOximetry }[]): Promise<void> {
     if (entries.length === 0) return;
     await this.pool.query(
       `INSERT INTO night_oximetry_cache (patient_id, window_start, window_end, fingerprint, summary)
@@ -182,7 +183,7 @@ export class NightsRepository {
        ON CONFLICT (patient_id, window_start, window_end)
        DO UPDATE SET fingerprint = EXCLUDED.fingerprint, summary = EXCLUDED.summary, computed_at = now()`,
       [
-        patientId,
+        patient.id,
         entries.map((e) => new Date(e.start)),
         entries.map((e) => new Date(e.end)),
         entries.map((e) => e.fingerprint),

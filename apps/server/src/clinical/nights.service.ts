@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { planNights, summarizeOximetry } from '#domain';
+import type { PatientScope } from '../access/patient-scope.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { MAX_NIGHTS, type NightDto } from './clinical.dto.js';
@@ -26,22 +27,22 @@ export class NightsService {
 
   async nightsOf(principal: Principal, patientId: string, q: { days: number; until?: string }, now: Date): Promise<NightDto[]> {
     const details = { days: q.days, ...(q.until ? { until: q.until } : {}) };
-    await this.gate.open(principal, patientId, 'patient.nights.read', details);
+    const patient = await this.gate.open(principal, patientId, 'patient.nights.read', details);
     if (q.days > MAX_NIGHTS) throw new AppError('RANGE_TOO_LARGE', `at most ${MAX_NIGHTS} nights per request`, { maxDays: MAX_NIGHTS });
-    const rows = await this.compute(patientId, q.days, now, q.until);
+    const rows = await this.compute(patient, q.days, now, q.until);
     await this.gate.served(principal, patientId, 'patient.nights.read', details);
     return rows;
   }
 
-  /** The nights, without access checks (callers have their own gate). */
-  async compute(patientId: string, days: number, now: Date, until?: string): Promise<NightDto[]> {
-    const defaults = await this.nights.defaultNights(patientId, now, days, until);
+  /** The nights of a patient the caller was given access to (the scope is the proof). */
+  async compute(patient: PatientScope, days: number, now: Date, until?: string): Promise<NightDto[]> {
+    const defaults = await this.nights.defaultNights(patient, now, days, until);
     if (defaults.length === 0) return [];
     // Sessions whose night (start − 12 h, local) is one of these: start within noon → noon, with
     // margin for DST; planNights drops sessions of other nights.
-    const sessions = await this.nights.sessions(patientId, new Date(defaults[0]!.start - 10 * HOUR_MS), new Date(defaults.at(-1)!.start + 18 * HOUR_MS));
+    const sessions = await this.nights.sessions(patient, new Date(defaults[0]!.start - 10 * HOUR_MS), new Date(defaults.at(-1)!.start + 18 * HOUR_MS));
     const windows = planNights(defaults, sessions);
-    const oximetry = await this.oximetryOf(patientId, windows);
+    const oximetry = await this.oximetryOf(patient, windows);
     return windows.map((w, i) => {
       const ox = oximetry[i]!;
       const v = w.ventilation;
@@ -72,20 +73,20 @@ export class NightsService {
    * Oximetry of each window, from the cache when its fingerprint still matches the data, else
    * computed from the samples (and cached).
    */
-  private async oximetryOf(patientId: string, windows: readonly { start: number; end: number }[]): Promise<NightOximetry[]> {
-    const devices = await this.nights.deviceIds(patientId);
-    const [fingerprints, cached] = await Promise.all([this.nights.fingerprints(devices, windows, NIGHT_OXIMETRY_VERSION), this.nights.cached(patientId, windows)]);
+  private async oximetryOf(patient: PatientScope, windows: readonly { start: number; end: number }[]): Promise<NightOximetry[]> {
+    const devices = await this.nights.deviceIds(patient);
+    const [fingerprints, cached] = await Promise.all([this.nights.fingerprints(devices, windows, NIGHT_OXIMETRY_VERSION), this.nights.cached(patient, windows)]);
     const result: (NightOximetry | undefined)[] = windows.map((_, i) => (cached[i]?.fingerprint === fingerprints[i] ? cached[i]!.summary : undefined));
     const stale = windows.map((w, i) => ({ ...w, i })).filter((w) => !result[w.i]);
     if (stale.length) {
-      const samples = await this.nights.oximetry(patientId, devices, stale);
+      const samples = await this.nights.oximetry(patient, devices, stale);
       const fresh = stale.map((w, k) => {
         const s = samples[k]!;
         const summary: NightOximetry = { ...summarizeOximetry(s.spo2), pulseMean: s.pulseMean, pulseSamples: s.pulseSamples };
         result[w.i] = summary;
         return { start: w.start, end: w.end, fingerprint: fingerprints[w.i]!, summary };
       });
-      await this.nights.store(patientId, fresh);
+      await this.nights.store(patient, fresh);
     }
     return result as NightOximetry[];
   }

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { PG_POOL } from '../database/database.module.js';
 import { withoutJit } from './without-jit.js';
 import { bucketInterval, type TrendPlan } from './trend-range.js';
+import type { PatientScope } from '../access/patient-scope.js';
 
 export interface TrendBucketView {
   /** Bucket start, ISO-8601 UTC. */
@@ -46,7 +47,8 @@ const FROM_RAW = `
 export class TrendsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  async buckets(patientId: string, metric: string, plan: TrendPlan): Promise<TrendBucketView[]> {
+  async buckets(patient: PatientScope, metric: string, plan: TrendPlan): Promise<TrendBucketView[]> {
+    const patientId = patient.id;
     const params = [patientId, metric, bucketInterval(plan.bucketMs), plan.from, plan.to];
     type Row = { start: Date; min: number; avg: number; max: number; count: number };
     const { rows } =

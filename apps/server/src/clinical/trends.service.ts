@@ -14,9 +14,9 @@ export class TrendsService {
 
   async read(principal: Principal, patientId: string, q: { metric: SampleMetric; from: Date; to: Date; bucket: TrendBucket }): Promise<TrendBucketView[]> {
     const details = { metric: q.metric, bucket: q.bucket, from: q.from.toISOString(), to: q.to.toISOString() };
-    await this.gate.open(principal, patientId, 'patient.trends.read', details);
+    const patient = await this.gate.open(principal, patientId, 'patient.trends.read', details);
     const plan = planTrend(q.bucket, q.from, q.to);
-    const buckets = await this.repository.buckets(patientId, q.metric, plan);
+    const buckets = await this.repository.buckets(patient, q.metric, plan);
     await this.gate.served(principal, patientId, 'patient.trends.read', details);
     return buckets;
   }

@@ -3,9 +3,10 @@ import type { Pool } from 'pg';
 import type { DeviceKind, SampleMetric } from '#domain';
 import { PG_POOL } from '../database/database.module.js';
 import type { RawReading } from './fhir-resources.js';
+import type { PatientScope } from '../access/patient-scope.js';
 
 export interface ReadingsPage {
-  patientId: string;
+  patient: PatientScope;
   metrics: SampleMetric[];
   from?: Date;
   to?: Date;
@@ -53,7 +54,7 @@ export class FhirRepository {
         ) x
         ORDER BY x.time, x.metric, x.device_id
         LIMIT $8`,
-      [q.patientId, q.metrics, q.from ?? null, q.to ?? null, q.after?.timeUs ?? null, q.after?.metric ?? null, q.after?.deviceId ?? null, q.limit],
+      [q.patient.id, q.metrics, q.from ?? null, q.to ?? null, q.after?.timeUs ?? null, q.after?.metric ?? null, q.after?.deviceId ?? null, q.limit],
     );
     return rows.map((r) => ({ deviceId: r.device_id, metric: r.metric, time: r.time, timeUs: r.us, value: r.value }));
   }

@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor, type ObservationSearch } from './fhir-searc
 import { aggregateObservation, deviceResource, patientResource, readingObservation, searchBundle, type AggregateBucket, type Resource } from './fhir-resources.js';
 import { deviceIdFromFhir } from './fhir-codes.js';
 import { FhirRepository } from './fhir.repository.js';
+import type { PatientScope } from '../access/patient-scope.js';
 
 const DAY_MS = 86_400_000;
 /** Bucketed search without date bounds: the last 30 days. */
@@ -36,8 +37,8 @@ export class FhirService {
       bucket: search.bucket,
       count: search.count,
     };
-    await this.gate.open(principal, search.patientId, 'fhir.observation.search', details);
-    const page = search.bucket ? await this.aggregatePage(search, now) : await this.rawPage(search);
+    const patient = await this.gate.open(principal, search.patientId, 'fhir.observation.search', details);
+    const page = search.bucket ? await this.aggregatePage(patient, search, now) : await this.rawPage(patient, search);
     const entries = page.resources.map((resource) => ({ fullUrl: `${urls.base}/fhir/Observation/${resource.id}`, resource }));
     let next: string | undefined;
     if (page.nextCursor) {
@@ -49,7 +50,7 @@ export class FhirService {
     return searchBundle(entries, { self: urls.self, next }, now);
   }
 
-  private async rawPage(search: ObservationSearch): Promise<{ resources: Resource[]; nextCursor?: string }> {
+  private async rawPage(patient: PatientScope, search: ObservationSearch): Promise<{ resources: Resource[]; nextCursor?: string }> {
     let after: { timeUs: string; metric: string; deviceId: string } | undefined;
     if (search.cursor) {
       const [timeUs, metric, deviceId] = decodeCursor(search.cursor, ['string', 'string', 'string']) as string[];
@@ -58,7 +59,7 @@ export class FhirService {
     }
     // One row more than the page tells whether there is a next page.
     const rows = await this.repository.readingsPage({
-      patientId: search.patientId,
+      patient,
       metrics: search.metrics,
       from: search.from,
       to: search.to,
@@ -74,14 +75,14 @@ export class FhirService {
   }
 
   /** Bucketed: every bucket of every requested metric in range (bounded by planTrend), then paged in memory. */
-  private async aggregatePage(search: ObservationSearch, now: Date): Promise<{ resources: Resource[]; nextCursor?: string }> {
+  private async aggregatePage(patient: PatientScope, search: ObservationSearch, now: Date): Promise<{ resources: Resource[]; nextCursor?: string }> {
     const bucket = search.bucket!;
     const to = search.to ?? now;
     const from = search.from ?? new Date(to.getTime() - DEFAULT_BUCKETED_RANGE_MS);
     const plan = planTrend(bucket, from, to);
     const all: AggregateBucket[] = [];
     for (const metric of search.metrics) {
-      for (const b of await this.trends.buckets(search.patientId, metric, plan)) {
+      for (const b of await this.trends.buckets(patient, metric, plan)) {
         const start = new Date(b.start);
         all.push({ metric, bucket, start, end: new Date(start.getTime() + TREND_BUCKETS[bucket]), min: b.min, avg: b.avg, max: b.max, count: b.count });
       }
