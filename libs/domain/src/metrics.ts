@@ -53,6 +53,15 @@ export function isSampleMetric(name: string): name is SampleMetric {
 /** SpO2 below this value is stored but flagged low-confidence (oximeters are unreliable there). */
 export const SPO2_LOW_CONFIDENCE_BELOW = 70;
 
+/**
+ * CONTRACT.md §1: a value that is stored as measured but flagged low-confidence (today: SpO2
+ * below SPO2_LOW_CONFIDENCE_BELOW, where pulse oximeters are not accurate). For a bucket of
+ * values, pass its minimum: true when the bucket holds at least one such value.
+ */
+export function isLowConfidence(metric: SampleMetric, value: number): boolean {
+  return metric === 'spo2' && value < SPO2_LOW_CONFIDENCE_BELOW;
+}
+
 export type SessionField =
   | 'usageHours'
   | 'leakP95'

@@ -120,6 +120,36 @@ describe('FHIR R4 export', () => {
     expect(next.body.entry.map((e: Json) => e.resource.effectivePeriod.start)).toEqual(['2026-10-06T09:00:00.000Z']);
   });
 
+  it('flags SpO2 below 70 % as low confidence with an Observation.note, raw and bucketed, still valid vital signs', async () => {
+    const patient = await t.ctx.newPatient(team.team.id);
+    const device = await t.ctx.newDevice(patient.id);
+    const base = { deviceId: device.deviceId, patientId: patient.id };
+    await insertReadings(t.pool, [
+      ...regular({ ...base, metric: 'spo2' }, '2026-10-08T03:00:00Z', 60_000, [95, 65, 70, 69.5]),
+      ...regular({ ...base, metric: 'pulseRate' }, '2026-10-08T03:00:00Z', 60_000, [55]),
+    ]);
+    const notes = (o: Json): string[] => (o.note ?? []).map((n: Json) => n.text);
+    const raw = await fhir(t, `/fhir/Observation?patient=${patient.id}&date=ge2026-10-08&date=lt2026-10-09`, team.physician.token);
+    expect(raw.status).toBe(200);
+    expect(fhirProblems(raw.body)).toEqual([]);
+    const obs = raw.body.entry.map((e: Json) => e.resource);
+    expect(obs.map((o: Json) => [o.code.text, o.valueQuantity.value, o.status, notes(o)])).toEqual([
+      ['Pulse rate', 55, 'final', []],
+      ['Oxygen saturation (pulse oximetry)', 95, 'final', []],
+      ['Oxygen saturation (pulse oximetry)', 65, 'final', [expect.stringMatching(/^Low confidence: SpO2 below 70 %/)]],
+      ['Oxygen saturation (pulse oximetry)', 70, 'final', []],
+      ['Oxygen saturation (pulse oximetry)', 69.5, 'final', [expect.stringMatching(/^Low confidence: SpO2 below 70 %/)]],
+    ]);
+    const bucketed = await fhir(t, `/fhir/Observation?patient=${patient.id}&code=2708-6,8889-8&date=ge2026-10-08&date=lt2026-10-09&bucket=1h`, team.physician.token);
+    expect(fhirProblems(bucketed.body)).toEqual([]);
+    const buckets = bucketed.body.entry.map((e: Json) => e.resource);
+    expect(buckets.map((o: Json) => [o.code.text, notes(o).length])).toEqual([
+      ['Pulse rate', 1],
+      ['Oxygen saturation (pulse oximetry)', 2],
+    ]);
+    expect(notes(buckets[1])[1]).toMatch(/^Low confidence: includes SpO2 values below 70 % \(minimum 65 %\)/);
+  });
+
   it('reads the Patient with the INS as identifier, and the Device', async () => {
     const patient = await fhir(t, `/fhir/Patient/${team.patient.id}`, team.nurse.token);
     expect(patient.status).toBe(200);

@@ -6,6 +6,8 @@ import {
   aggregateObservation,
   capabilityStatement,
   deviceResource,
+  LOW_CONFIDENCE_NOTE,
+  LOW_CONFIDENCE_PREFIX,
   operationOutcome,
   patientResource,
   readingObservation,
@@ -72,6 +74,50 @@ describe('FHIR resources (R4 structure)', () => {
       expect(deviceFhirId(id)).toMatch(/^[A-Za-z0-9\-.]{1,64}$/);
       expect(deviceIdFromFhir(deviceFhirId(id))).toBe(id);
     }
+  });
+});
+
+describe('FHIR: SpO2 below 70 % is flagged low-confidence (CONTRACT.md §1) with an Observation.note', () => {
+  const notes = (o: Resource) => ((o.note as { text: string }[] | undefined) ?? []).map((n) => n.text);
+  const raw = (metric: 'spo2' | 'pulseRate', value: number) => readingObservation(P, { deviceId: 'OX-1', metric, time: at, timeUs: '1', value });
+
+  it.each([
+    [69.9, true],
+    [50, true],
+    [0, true],
+    [70, false],
+    [93, false],
+  ])('a raw SpO2 of %d: flagged %s, a valid oxygensat vital sign either way, value and status unchanged', (value, flagged) => {
+    const o = raw('spo2', value);
+    expect(fhirProblems(o)).toEqual([]);
+    expect(notes(o)).toEqual(flagged ? [LOW_CONFIDENCE_NOTE] : []);
+    expect(o).toMatchObject({ status: 'final', valueQuantity: { value, code: '%' }, meta: { profile: ['http://hl7.org/fhir/StructureDefinition/oxygensat'] } });
+    expect(o).not.toHaveProperty('interpretation');
+  });
+
+  it('says low confidence in a fixed, recognisable text', () => {
+    expect(LOW_CONFIDENCE_NOTE).toMatch(/^Low confidence: SpO2 below 70 %/);
+  });
+
+  it('never flags another metric below 70', () => {
+    expect(notes(raw('pulseRate', 45))).toEqual([]);
+  });
+
+  it.each([
+    [65, true],
+    [69, true],
+    [70, false],
+  ])('an SpO2 bucket whose minimum is %d: low-confidence note %s, next to the statistics note', (min, flagged) => {
+    const o = aggregateObservation(P, { metric: 'spo2', bucket: '1h', start: at, end: new Date(at.getTime() + 3_600_000), min, avg: 88, max: 95, count: 60 });
+    expect(fhirProblems(o)).toEqual([]);
+    const texts = notes(o);
+    expect(texts[0]).toMatch(/^Mean of 60 valid samples/);
+    expect(texts.slice(1)).toEqual(flagged ? [expect.stringMatching(new RegExp(`^${LOW_CONFIDENCE_PREFIX} includes SpO2 values below 70 % \\(minimum ${min} %\\)`))] : []);
+  });
+
+  it('a pulse-rate bucket with a minimum below 70 is not flagged', () => {
+    const o = aggregateObservation(P, { metric: 'pulseRate', bucket: '1h', start: at, end: new Date(at.getTime() + 3_600_000), min: 40, avg: 60, max: 80, count: 60 });
+    expect(notes(o)).toHaveLength(1);
   });
 });
 

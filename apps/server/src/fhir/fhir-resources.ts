@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SAMPLE_METRICS, type DeviceKind, type SampleMetric } from '#domain';
+import { isLowConfidence, SAMPLE_METRICS, SPO2_LOW_CONFIDENCE_BELOW, type DeviceKind, type SampleMetric } from '#domain';
 import { DEVICE_SERIAL_SYSTEM, deviceFhirId, INS_SYSTEM, metricCoding, OBSERVATION_CATEGORY, OBSERVATION_STATISTICS, UCUM } from './fhir-codes.js';
 
 /** Builders of the FHIR R4 resources this server returns (pure; JSON shapes per hl7.org/fhir/R4). */
@@ -32,6 +32,20 @@ export function observationId(prefix: 'r' | 'b', ...parts: string[]): string {
   return `${prefix}-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40)}`;
 }
 
+/**
+ * CONTRACT.md §1 flags SpO2 below 70 % as low-confidence. In FHIR R4 core there is no element for
+ * the confidence of a value (interpretation is about the value against reference ranges: an "L"
+ * or "LL" there would say something else), so the flag is an Observation.note (Annotation) with
+ * a fixed text that starts with LOW_CONFIDENCE_PREFIX: no extension, valid R4 and vital-signs.
+ * The value itself is exported as measured, status stays final.
+ */
+export const LOW_CONFIDENCE_PREFIX = 'Low confidence:';
+export const LOW_CONFIDENCE_NOTE = `${LOW_CONFIDENCE_PREFIX} SpO2 below ${SPO2_LOW_CONFIDENCE_BELOW} %, where pulse oximetry is not accurate; value exported as measured.`;
+
+function lowConfidenceBucketNote(min: number): string {
+  return `${LOW_CONFIDENCE_PREFIX} includes SpO2 values below ${SPO2_LOW_CONFIDENCE_BELOW} % (minimum ${min} %), where pulse oximetry is not accurate; they are part of the mean and components.`;
+}
+
 export interface RawReading {
   deviceId: string;
   metric: SampleMetric;
@@ -47,6 +61,7 @@ export function readingObservation(patientId: string, r: RawReading): Resource {
     id: observationId('r', r.deviceId, r.metric, r.timeUs),
     effectiveDateTime: r.time.toISOString(),
     valueQuantity: quantity(r.metric, r.value),
+    ...(isLowConfidence(r.metric, r.value) ? { note: [{ text: LOW_CONFIDENCE_NOTE }] } : {}),
     device: { reference: `Device/${deviceFhirId(r.deviceId)}` },
   };
 }
@@ -70,7 +85,10 @@ export function aggregateObservation(patientId: string, b: AggregateBucket): Res
     id: observationId('b', patientId, b.metric, b.bucket, b.start.toISOString()),
     effectivePeriod: { start: b.start.toISOString(), end: b.end.toISOString() },
     valueQuantity: quantity(b.metric, b.avg),
-    note: [{ text: `Mean of ${b.count} valid samples over ${b.bucket} (samples with poor signal excluded); minimum, maximum and count as components.` }],
+    note: [
+      { text: `Mean of ${b.count} valid samples over ${b.bucket} (samples with poor signal excluded); minimum, maximum and count as components.` },
+      ...(isLowConfidence(b.metric, b.min) ? [{ text: lowConfidenceBucketNote(b.min) }] : []),
+    ],
     component: [
       { code: stat('minimum', 'Minimum'), valueQuantity: quantity(b.metric, b.min) },
       { code: stat('maximum', 'Maximum'), valueQuantity: quantity(b.metric, b.max) },

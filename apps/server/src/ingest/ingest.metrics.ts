@@ -21,6 +21,7 @@ export class IngestMetrics {
   readonly abandoned: Counter;
   readonly inflightMessages: Gauge;
   readonly inflightBytes: Gauge;
+  readonly inflightBytesMax: Gauge;
   readonly pausedConnections: Gauge;
   readonly connected: Gauge;
 
@@ -79,6 +80,11 @@ export class IngestMetrics {
     });
     this.inflightMessages = new Gauge({ name: 'tm_ingest_inflight_messages', help: 'Messages received and not yet fully processed', registers });
     this.inflightBytes = new Gauge({ name: 'tm_ingest_inflight_bytes', help: 'Payload bytes received and not yet fully processed (back-pressure budget)', registers });
+    this.inflightBytesMax = new Gauge({
+      name: 'tm_ingest_inflight_bytes_max',
+      help: 'Highest tm_ingest_inflight_bytes since the process started (stays within INGEST_MAX_INFLIGHT_BYTES plus one message per connection)',
+      registers,
+    });
     this.pausedConnections = new Gauge({ name: 'tm_ingest_paused_connections', help: 'Connections not reading because the in-flight budget is used up', registers });
     this.connected = new Gauge({ name: 'tm_ingest_connections_up', help: 'Ingest MQTT connections currently connected', registers });
   }

@@ -3,6 +3,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import { READINGS_FILTER, STATUS_FILTER } from '#protocol';
 import type { AppConfig } from '../config/app-config.js';
 import { backoff } from './reading-batcher.js';
+import { InflightBudget } from './inflight-budget.js';
 import { InflightMessage, type AckTarget } from './inflight-message.js';
 import type { IngestMetrics } from './ingest.metrics.js';
 
@@ -43,21 +44,21 @@ const ACK_LATER = new Error('acknowledged after commit');
  * packet), so messages of many devices share one batch; the PUBACK is written after the commit,
  * in receive order per connection, and only on the connection the message came from.
  *
- * Back-pressure: past `maxInflightBytes` of unfinished payload, the callback is held, so mqtt.js
- * stops reading that socket and the broker keeps the rest until the budget frees.
+ * Back-pressure (InflightBudget): past `maxInflightBytes` of unfinished payload, the callback is
+ * held, so mqtt.js stops reading that socket and the broker keeps the rest until the budget frees.
  */
 export class MqttConsumer {
   private readonly logger = new Logger('MqttConsumer');
   private readonly connections: IngestConnection[] = [];
-  private inflightBytes = 0;
-  private inflightMessages = 0;
-  private paused = false;
+  private readonly budget: InflightBudget<IngestConnection>;
 
   constructor(
     private readonly config: AppConfig,
     private readonly handler: MessageHandler,
     private readonly metrics: IngestMetrics,
-  ) {}
+  ) {
+    this.budget = new InflightBudget(config.ingest.maxInflightBytes, metrics, (connection) => connection.resumed());
+  }
 
   start(): void {
     const { sharedSubscriptions } = this.config.mqtt;
@@ -75,11 +76,11 @@ export class MqttConsumer {
 
   /** Stops taking messages (shutdown): held and new messages stay with the broker. */
   pause(): void {
-    this.paused = true;
+    this.budget.pause();
   }
 
   async stop(): Promise<void> {
-    this.paused = true;
+    this.budget.pause();
     await Promise.all(this.connections.map((c) => c.end()));
   }
 
@@ -89,13 +90,7 @@ export class MqttConsumer {
 
   /** The message is fully processed (acknowledged and handed to the rules): its budget is free. */
   release(weight: number, messages: number): void {
-    this.inflightBytes -= weight;
-    this.inflightMessages -= messages;
-    this.metrics.inflightBytes.set(this.inflightBytes);
-    this.metrics.inflightMessages.set(this.inflightMessages);
-    if (!this.overBudget) {
-      for (const c of this.connections) c.resume();
-    }
+    this.budget.release(weight, messages);
   }
 
   /** @internal one received message, from an IngestConnection */
@@ -125,22 +120,14 @@ export class MqttConsumer {
       weight,
     );
     if (ackTarget === connection) connection.enqueue(message);
-    this.inflightBytes += weight;
-    this.inflightMessages++;
-    this.metrics.inflightBytes.set(this.inflightBytes);
-    this.metrics.inflightMessages.set(this.inflightMessages);
+    this.budget.add(weight);
     try {
       this.handler.accept(message);
     } catch (err) {
       // A bug, not bad input (bad input is recorded): keep the message unacknowledged for redelivery.
       this.logger.error(`message handling failed on ${packet.topic.slice(0, 128)}: ${(err as Error).message}`);
     }
-    if (this.overBudget || this.paused) connection.hold(done);
-    else done();
-  }
-
-  private get overBudget(): boolean {
-    return this.inflightBytes > this.config.ingest.maxInflightBytes;
+    this.budget.admit(connection, done);
   }
 
   private clientOptions(): IClientOptions {
@@ -169,20 +156,19 @@ export class MqttConsumer {
     return this.metrics;
   }
 
-  /** @internal */
-  get isPaused(): boolean {
-    return this.paused || this.overBudget;
+  /** @internal the connection is closed: its held callback goes with its parser */
+  dropHeld(connection: IngestConnection): void {
+    this.budget.drop(connection);
   }
 }
 
-/** One broker connection: its session, its ack queue (receive order) and its held callback. */
+/** One broker connection: its session and its ack queue (receive order); InflightBudget holds its callback. */
 class IngestConnection implements AckTarget {
   readonly client: MqttClient;
   /** Incremented when the connection is lost: acks are only sent on the generation they came from. */
   generation = 0;
   private head: InflightMessage | null = null;
   private tail: InflightMessage | null = null;
-  private held: (() => void) | null = null;
   private failures = 0;
   private ending = false;
   private up = false;
@@ -248,19 +234,10 @@ class IngestConnection implements AckTarget {
     if (connected) this.client.reschedulePing(true);
   }
 
-  hold(callback: () => void): void {
-    this.held = callback;
-    this.consumer.ingestMetrics.pausedConnections.inc();
-  }
-
-  resume(): void {
-    if (!this.held || this.consumer.isPaused) return;
-    const callback = this.held;
-    this.held = null;
-    this.consumer.ingestMetrics.pausedConnections.dec();
+  /** Its held callback is about to be released (InflightBudget). */
+  resumed(): void {
     // The held time was ours, not the broker's: count the keep-alive from now.
     if (this.client.connected) this.client.reschedulePing(true);
-    callback();
   }
 
   async end(): Promise<void> {
@@ -295,11 +272,8 @@ class IngestConnection implements AckTarget {
       m = next;
     }
     this.head = this.tail = null;
-    if (this.held) {
-      // That socket is gone; its parser is abandoned with it.
-      this.held = null;
-      this.consumer.ingestMetrics.pausedConnections.dec();
-    }
+    // That socket is gone; its parser is abandoned with it.
+    this.consumer.dropHeld(this);
     if (this.ending) return;
     this.failures++;
     this.client.options.reconnectPeriod = backoff(this.failures, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS);

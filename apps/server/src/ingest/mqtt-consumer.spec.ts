@@ -1,0 +1,123 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import type { IPublishPacket } from 'mqtt';
+import { Registry } from 'prom-client';
+import { loadConfig } from '../config/app-config.js';
+import type { InflightMessage } from './inflight-message.js';
+import { IngestMetrics } from './ingest.metrics.js';
+import { MqttConsumer } from './mqtt-consumer.js';
+
+const MiB = 1_048_576;
+
+/** Stands for an IngestConnection: what MqttConsumer.receive uses of it (no broker). */
+class FakeConnection {
+  generation = 3;
+  readonly queued: InflightMessage[] = [];
+  resumes = 0;
+  enqueue(message: InflightMessage): void {
+    this.queued.push(message);
+  }
+  settle(): void {}
+  resumed(): void {
+    this.resumes++;
+  }
+}
+
+/** A consumer that is never started (no connections): its receive/release path is driven directly. */
+function setup(maxInflightBytes = MiB, handle: (m: InflightMessage) => void = () => undefined) {
+  const registry = new Registry();
+  const config = loadConfig({ JWT_SECRET: 'unit-secret-0123456789abcdef0123456789', INGEST_MAX_INFLIGHT_BYTES: String(maxInflightBytes) });
+  const accepted: InflightMessage[] = [];
+  const consumer = new MqttConsumer(config, { accept: (m) => (accepted.push(m), handle(m)) }, new IngestMetrics(registry));
+  const gauge = async (name: string) => Number((await registry.getSingleMetricAsString(name)).split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
+  /** Delivers one packet as mqtt.js's handleMessage would; returns what its callback received (undefined while held). */
+  const deliver = (connection: FakeConnection, bytes: number, qos: 0 | 1 = 1, id = 1) => {
+    const calls: (Error | undefined)[] = [];
+    const packet = { cmd: 'publish', qos, dup: false, retain: false, messageId: id, topic: 'tm/v1/devices/OX-1/readings', payload: Buffer.alloc(bytes, 0x20) } as IPublishPacket;
+    consumer.receive(connection as never, packet, (err?: Error) => void calls.push(err));
+    return calls;
+  };
+  return { consumer, accepted, gauge, deliver };
+}
+
+describe('MqttConsumer back-pressure (in-flight byte budget)', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+
+  it('reads on at once below the budget: the QoS 1 callback gets "acknowledge later", no PUBACK; the message is queued for its ack', async () => {
+    const { accepted, gauge, deliver } = setup();
+    const c = new FakeConnection();
+    const calls = deliver(c, 1000);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.message).toBe('acknowledged after commit');
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]).toMatchObject({ weight: 1064, generation: 3, messageId: 1, ackTarget: c });
+    expect(c.queued).toEqual(accepted);
+    expect(await gauge('tm_ingest_inflight_bytes')).toBe(1064);
+    expect(await gauge('tm_ingest_inflight_messages')).toBe(1);
+  });
+
+  it('holds the callback of the connection whose message uses the budget up, and of any other that takes one, until released', async () => {
+    const { consumer, gauge, deliver } = setup(MiB);
+    const a = new FakeConnection();
+    const b = new FakeConnection();
+    const first = deliver(a, MiB - 100, 1, 1); // MiB - 36 bytes: under
+    expect(first).toHaveLength(1);
+    const second = deliver(a, 100, 1, 2); // over: held
+    const third = deliver(b, 10, 1, 3); // b reads one more, then is held too
+    expect(second).toEqual([]);
+    expect(third).toEqual([]);
+    expect(await gauge('tm_ingest_paused_connections')).toBe(2);
+    expect(await gauge('tm_ingest_inflight_bytes')).toBe(MiB - 100 + 64 + 164 + 74);
+
+    consumer.release(164, 1); // still over by 38
+    expect(second).toEqual([]);
+    consumer.release(MiB - 36, 1); // the big one is done: both resume
+    expect(second).toHaveLength(1);
+    expect(third).toHaveLength(1);
+    expect(a.resumes + b.resumes).toBe(2);
+    expect(await gauge('tm_ingest_paused_connections')).toBe(0);
+    expect(await gauge('tm_ingest_inflight_bytes')).toBe(74);
+    expect(await gauge('tm_ingest_inflight_messages')).toBe(1);
+    expect(await gauge('tm_ingest_inflight_bytes_max')).toBe(MiB - 100 + 64 + 164 + 74);
+  });
+
+  it('counts a QoS 0 message in the budget too, and completes it with a plain callback', () => {
+    const { consumer, deliver, accepted } = setup(MiB);
+    const c = new FakeConnection();
+    expect(deliver(c, 2 * MiB, 0)).toEqual([]); // held: over budget
+    expect(c.queued).toEqual([]); // nothing to acknowledge
+    expect(accepted[0]?.ackTarget).toBeNull();
+    const calls = deliver(new FakeConnection(), 1, 0);
+    expect(calls).toEqual([]);
+    consumer.release(2 * MiB + 64, 1);
+    expect(calls).toEqual([undefined]);
+  });
+
+  it('after pause (shutdown) holds every callback, whatever the budget', () => {
+    const { consumer, deliver } = setup();
+    consumer.pause();
+    const calls = deliver(new FakeConnection(), 10);
+    consumer.release(74, 1);
+    expect(calls).toEqual([]);
+  });
+
+  it('keeps counting and holding when the handler throws (a bug): the message stays unacknowledged for redelivery', async () => {
+    const { gauge, deliver } = setup(MiB, () => {
+      throw new Error('bug');
+    });
+    const c = new FakeConnection();
+    expect(deliver(c, 10)).toHaveLength(1);
+    expect(deliver(c, 2 * MiB, 1, 2)).toEqual([]);
+    expect(await gauge('tm_ingest_inflight_messages')).toBe(2);
+  });
+
+  it('drops the held callback of a closed connection: not called when the budget frees', async () => {
+    const { consumer, gauge, deliver } = setup();
+    const c = new FakeConnection();
+    const calls = deliver(c, 2 * MiB);
+    consumer.dropHeld(c as never);
+    expect(await gauge('tm_ingest_paused_connections')).toBe(0);
+    consumer.release(2 * MiB + 64, 1);
+    expect(calls).toEqual([]);
+  });
+});
