@@ -123,7 +123,10 @@ describe('MQTT_URL set, DATABASE_URL unset: embedded PostgreSQL, configured brok
   const base = 'http://127.0.0.1:13093';
   const listening = (port: number) =>
     new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => resolve(!socket.destroy()));
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.on('error', () => resolve(false));
     });
 

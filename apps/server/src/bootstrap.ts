@@ -26,41 +26,76 @@ export interface Infrastructure {
 }
 
 /**
- * With neither DATABASE_URL nor MQTT_URL set, starts the embedded PostgreSQL and MQTT broker
- * (CONTRACT.md §5) and returns the configuration pointing at them.
+ * Starts the embedded PostgreSQL if DATABASE_URL is unset and the embedded MQTT broker if MQTT_URL
+ * is unset, each independently (CONTRACT.md §5), and returns the configuration pointing at them.
  */
-export async function startInfrastructure(config: AppConfig, log: (msg: string) => void): Promise<Infrastructure> {
-  if (config.database.url && config.mqtt.url) return { config, stop: async () => {} };
+export async function startInfrastructure(
+  config: AppConfig,
+  log: (msg: string) => void,
+  /** `npm run migrate` needs only the database: no embedded broker for it. */
+  needs: { broker: boolean } = { broker: true },
+): Promise<Infrastructure> {
+  const started: Infrastructure[] = [];
+  const stopAll = async () => {
+    for (const s of [...started].reverse()) await s.stop();
+  };
+  let current = config;
+  const start = async (service: typeof embeddedDatabase) => {
+    const s = await service(current, log);
+    started.push(s);
+    current = s.config;
+  };
+  try {
+    if (!current.database.url) await start(embeddedDatabase);
+    if (!current.mqtt.url && needs.broker) await start(embeddedBroker);
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
+  return { config: current, stop: stopAll };
+}
+
+async function embeddedDatabase(config: AppConfig, log: (msg: string) => void): Promise<Infrastructure> {
   const postgres = await startEmbeddedPostgres({
     dataDir: config.embedded.dataDir,
     port: config.embedded.pgPort,
     fresh: config.embedded.fresh,
     log,
   });
-  // The embedded broker authenticates devices against the devices table (docs/security.md). Its
-  // pool is queried only when a client connects, so the broker may start before the migrations.
-  const authPool = createPool(postgres.url, 2, 'telemonitoring-broker-auth');
+  log(`embedded PostgreSQL on ${postgres.url.replace(/:[^:@/]+@/, ':***@')}`);
+  // JWT_SECRET is required with DATABASE_URL only: the embedded database's is kept beside its data.
+  const jwtSecret = config.auth.jwtSecret ?? (await demoJwtSecret(config.embedded.dataDir));
+  return {
+    config: { ...config, database: { ...config.database, url: postgres.url }, auth: { ...config.auth, jwtSecret } },
+    stop: () => postgres.stop(),
+  };
+}
+
+async function embeddedBroker(config: AppConfig, log: (msg: string) => void): Promise<Infrastructure> {
+  // The embedded broker authenticates devices against the devices table (docs/security.md), of
+  // whichever database is used. Its pool is queried only when a client connects, so the broker
+  // may start before the migrations.
+  const authPool = createPool(config.database.url!, 2, 'telemonitoring-broker-auth');
   // Not a valid device id (":"), so no device can ever claim it.
   const internal = { username: 'tm:backend', password: randomBytes(24).toString('base64url') };
   const broker = await startEmbeddedBroker({
     port: config.embedded.mqttPort,
     hooks: createEmbeddedBrokerAuth({ lookup: new PgDeviceCredentialLookup(authPool), internal }),
+  }).catch(async (err: unknown) => {
+    await authPool.end().catch(() => undefined);
+    throw err;
   });
-  log(`embedded PostgreSQL on ${postgres.url.replace(/:[^:@/]+@/, ':***@')}, embedded MQTT broker on ${broker.url}`);
-  const jwtSecret = config.auth.jwtSecret ?? (await demoJwtSecret(config.embedded.dataDir));
+  log(`embedded MQTT broker on ${broker.url}`);
   return {
     config: {
       ...config,
-      database: { ...config.database, url: postgres.url },
       // aedes speaks MQTT 3.1.1 and has no shared subscriptions: ingestion uses one plain subscription.
       mqtt: { ...config.mqtt, url: broker.url, sharedSubscriptions: false, protocolVersion: 4, ...internal },
       embeddedBroker: true,
-      auth: { ...config.auth, jwtSecret },
     },
     stop: async () => {
       await broker.stop();
       await authPool.end().catch(() => undefined);
-      await postgres.stop();
     },
   };
 }

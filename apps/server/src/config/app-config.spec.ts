@@ -26,13 +26,72 @@ describe('loadConfig', () => {
     [{ ...prod, DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ ...prod, ROLES: 'api,cooking' }, 'ROLES'],
     [{ ...prod, JWT_SECRET: 'short' }, 'JWT_SECRET'],
-    [{ DATABASE_URL: prod.DATABASE_URL }, 'MQTT_URL'],
+    [{ DATABASE_URL: prod.DATABASE_URL }, 'JWT_SECRET'],
     [{ ...prod, JWT_SECRET: undefined }, 'JWT_SECRET'],
     [{ ...prod, BOOTSTRAP_ADMIN_USERNAME: 'root' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
     [{ ...prod, INGEST_CONNECTIONS: '0' }, 'INGEST_CONNECTIONS'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(variable);
+  });
+
+  it.each([
+    ['MIGRATE_ON_START', 'yes'],
+    ['DEMO', 'on'],
+    ['MQTT_SHARED_SUBSCRIPTIONS', 'maybe'],
+    ['DEMO_SIMULATOR', '2'],
+    ['EMBEDDED_FRESH', 'ture'],
+  ])('refuses the boolean %s=%s, naming it', (variable, value) => {
+    const load = () => loadConfig({ ...prod, [variable]: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(`${variable} must be true, false, 1 or 0`);
+  });
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['True', true],
+    ['1', true],
+    ['false', false],
+    ['False', false],
+    ['FALSE', false],
+    ['0', false],
+  ])('reads the boolean %s as %s', (value, expected) => {
+    const c = loadConfig({ ...prod, MIGRATE_ON_START: value, DEMO: value, MQTT_SHARED_SUBSCRIPTIONS: value, EMBEDDED_FRESH: value });
+    expect([c.database.migrateOnStart, c.demo, c.mqtt.sharedSubscriptions, c.embedded.fresh]).toEqual([expected, expected, expected, expected]);
+  });
+
+  it.each([',', ' ', ' , ,'])('refuses ROLES=%j (no role at all)', (value) => {
+    const load = () => loadConfig({ ...prod, ROLES: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow('ROLES must name at least one role');
+  });
+
+  it.each(['a/b+', 'a/b', 'grp+', 'grp#', '#', 'two words'])('refuses INGEST_SHARE_GROUP=%j (MQTT separator or wildcard)', (value) => {
+    const load = () => loadConfig({ ...prod, INGEST_SHARE_GROUP: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow('INGEST_SHARE_GROUP');
+  });
+
+  it.each(['ingest', 'scale-run_1', 'brk.2'])('accepts INGEST_SHARE_GROUP=%j', (value) => {
+    expect(loadConfig({ ...prod, INGEST_SHARE_GROUP: value }).ingest.shareGroup).toBe(value);
+  });
+
+  // CONTRACT.md §5: each unset URL falls back to its embedded service, independently.
+  it.each([
+    ['neither', {}, { demo: true, database: undefined, mqtt: undefined }],
+    ['MQTT_URL only', { MQTT_URL: prod.MQTT_URL }, { demo: false, database: undefined, mqtt: prod.MQTT_URL }],
+    ['DATABASE_URL only', { DATABASE_URL: prod.DATABASE_URL, JWT_SECRET: prod.JWT_SECRET }, { demo: false, database: prod.DATABASE_URL, mqtt: undefined }],
+    ['both', prod, { demo: false, database: prod.DATABASE_URL, mqtt: prod.MQTT_URL }],
+    ['MQTT_URL only, DEMO=true', { MQTT_URL: prod.MQTT_URL, DEMO: 'true' }, { demo: true, database: undefined, mqtt: prod.MQTT_URL }],
+    ['neither, DEMO=false', { DEMO: 'false' }, { demo: false, database: undefined, mqtt: undefined }],
+  ])('with %s set: embedded services for what is unset', (_label, env, expected) => {
+    const c = loadConfig(env as NodeJS.ProcessEnv);
+    expect({ demo: c.demo, database: c.database.url, mqtt: c.mqtt.url }).toEqual(expected);
+  });
+
+  it('needs no JWT_SECRET with the embedded PostgreSQL (a secret is kept in its data directory)', () => {
+    expect(loadConfig({ MQTT_URL: prod.MQTT_URL }).auth.jwtSecret).toBeUndefined();
   });
 
   it('parses role lists and numbers', () => {

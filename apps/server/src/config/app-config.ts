@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  ArrayNotEmpty,
   getMetadataStorage,
   IsBoolean,
   IsIn,
@@ -13,13 +14,21 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { withSessionSettings } from './database-url.js';
 
 /** Processes can run every role (demo, small sites) or one role each (scale-out): see docs/architecture.md. */
 export const PROCESS_ROLES = ['api', 'ingest', 'scheduler'] as const;
 export type ProcessRole = (typeof PROCESS_ROLES)[number];
 
-const toBool = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
+/** true/false/1/0 in any case; anything else is kept as is, so that @IsBoolean refuses it by name. */
+const toBool = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (text === true || text === 'true' || text === '1') return true;
+  if (text === false || text === 'false' || text === '0') return false;
+  return value;
+};
+const BOOLEAN = { message: '$property must be true, false, 1 or 0 (any case)' };
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const toList = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
@@ -29,13 +38,22 @@ class Environment {
   @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
 
+  /**
+   * The database role the running application acts as (e.g. `telemonitoring_app`, created by the
+   * migrations: all DML, audit_log append-only). Every connection built from DATABASE_URL then
+   * starts with `role` set to it; the migrator goes back to the login for migrations. Narrows a
+   * login that owns the schema; the boundary proper is a login that does not (docs/security.md).
+   */
+  @IsOptional() @IsString() @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'DATABASE_APP_ROLE must be a lower-case role name ([a-z_][a-z0-9_]*, at most 63 characters)' })
+  DATABASE_APP_ROLE?: string;
+
   @IsOptional() @IsString() @Matches(/^(mqtts?|wss?|tcp):\/\//, { message: 'MQTT_URL must be an mqtt://, mqtts://, ws:// or wss:// URL' })
   MQTT_URL?: string;
 
   @IsOptional() @IsString() MQTT_USERNAME?: string;
   @IsOptional() @IsString() MQTT_PASSWORD?: string;
   /** false for brokers without `$share/` groups (the embedded aedes): one plain subscription on one connection. */
-  @Transform(toBool) @IsBoolean() MQTT_SHARED_SUBSCRIPTIONS = true;
+  @Transform(toBool) @IsBoolean(BOOLEAN) MQTT_SHARED_SUBSCRIPTIONS = true;
   /** 5 (default: session expiry, receive maximum) or 4 (MQTT 3.1.1, the embedded aedes). */
   @Transform(toInt) @IsIn([4, 5], { message: 'MQTT_PROTOCOL_VERSION must be 4 (MQTT 3.1.1) or 5' }) MQTT_PROTOCOL_VERSION: 4 | 5 = 5;
 
@@ -55,14 +73,15 @@ class Environment {
 
   @IsOptional() @IsString() HOST?: string;
 
-  @Transform(toBool) @IsOptional() @IsBoolean() DEMO?: boolean;
+  @Transform(toBool) @IsOptional() @IsBoolean(BOOLEAN) DEMO?: boolean;
 
   /** In demo mode, whether to start the device simulator (tests seed the demo without it). */
-  @Transform(toBool) @IsBoolean() DEMO_SIMULATOR = true;
+  @Transform(toBool) @IsBoolean(BOOLEAN) DEMO_SIMULATOR = true;
 
-  @Transform(toBool) @IsBoolean() MIGRATE_ON_START = true;
+  @Transform(toBool) @IsBoolean(BOOLEAN) MIGRATE_ON_START = true;
 
   @Transform(toList) @IsIn(PROCESS_ROLES, { each: true, message: `ROLES must be a comma-separated list of ${PROCESS_ROLES.join(', ')}` })
+  @ArrayNotEmpty({ message: `ROLES must name at least one role (${PROCESS_ROLES.join(', ')}); unset, a process runs them all` })
   ROLES: ProcessRole[] = [...PROCESS_ROLES];
 
   /** Signs access tokens. Required outside the demo; the demo generates one per data directory. */
@@ -79,15 +98,17 @@ class Environment {
   @IsOptional() @IsString() @MinLength(12, { message: 'BOOTSTRAP_ADMIN_PASSWORD must be at least 12 characters' })
   BOOTSTRAP_ADMIN_PASSWORD?: string;
 
-  /** Where the embedded PostgreSQL keeps its data (demo mode). */
+  /** Where the embedded PostgreSQL (used when DATABASE_URL is unset) keeps its data. */
   @IsString() EMBEDDED_DATA_DIR = '.data';
-  @Transform(toBool) @IsBoolean() EMBEDDED_FRESH = false;
+  @Transform(toBool) @IsBoolean(BOOLEAN) EMBEDDED_FRESH = false;
   @Transform(toInt) @IsInt() @Min(1) @Max(65535) EMBEDDED_PG_PORT = 54329;
   @Transform(toInt) @IsInt() @Min(1) @Max(65535) EMBEDDED_MQTT_PORT = 1884;
 
   // Ingestion tuning (issue 8).
   @Transform(toInt) @IsInt() @Min(1) @Max(32) INGEST_CONNECTIONS = 4;
-  @IsString() INGEST_SHARE_GROUP = 'ingest';
+  /** The `<group>` of `$share/<group>/…`: one topic level, so no `/`, and no wildcard (`+`, `#`). */
+  @IsString() @Matches(/^[^/+#\s]+$/, { message: 'INGEST_SHARE_GROUP must not contain MQTT separators or wildcards (/ + #) or spaces' })
+  INGEST_SHARE_GROUP = 'ingest';
   /** Fixed prefix of the ingest clients' ids, so the broker keeps their sessions across restarts. */
   @IsString() INGEST_CLIENT_ID_PREFIX = 'tm-ingest';
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) INGEST_BATCH_MAX_ROWS = 5000;
@@ -121,11 +142,12 @@ class Environment {
 }
 
 export interface AppConfig {
-  /** Demo mode: embedded database and broker, demo data and simulator. */
+  /** Demo mode: demo data and simulator (by default when both the database and broker are embedded). */
   demo: boolean;
   /** Start the device simulator in demo mode (DEMO_SIMULATOR, default true). */
   demoSimulator: boolean;
-  database: { url: string | undefined; poolSize: number; migrateOnStart: boolean };
+  /** `url` carries DATABASE_APP_ROLE (as `options=-c role=…`) when it is set; `appRole` names it. */
+  database: { url: string | undefined; poolSize: number; migrateOnStart: boolean; appRole: string | undefined };
   mqtt: {
     url: string | undefined;
     username: string | undefined;
@@ -188,14 +210,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  ${e.property}: ${m}`));
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  const noInfrastructure = !raw.DATABASE_URL && !raw.MQTT_URL;
-  if (!raw.DATABASE_URL !== !raw.MQTT_URL) {
-    throw new ConfigError(
-      'Invalid configuration:\n  DATABASE_URL and MQTT_URL: set both (production) or neither (embedded demo)',
-    );
+  // Each unset URL falls back to its embedded service, independently (CONTRACT.md §5); the demo
+  // data and simulator come by default only when both are embedded.
+  const demo = raw.DEMO ?? (!raw.DATABASE_URL && !raw.MQTT_URL);
+  if (raw.DATABASE_APP_ROLE && !raw.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration:\n  DATABASE_APP_ROLE: needs DATABASE_URL (the embedded demo database has no such role)');
   }
-  const demo = raw.DEMO ?? noInfrastructure;
-  if (!noInfrastructure && !raw.JWT_SECRET) {
+  // With the embedded PostgreSQL the secret is generated and kept in its data directory.
+  if (raw.DATABASE_URL && !raw.JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when DATABASE_URL is set');
   }
   if (!!raw.MQTT_ADMIN_USERNAME !== !!raw.MQTT_ADMIN_PASSWORD) {
@@ -209,7 +231,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     demo,
     demoSimulator: raw.DEMO_SIMULATOR,
-    database: { url: raw.DATABASE_URL, poolSize: raw.DB_POOL_SIZE, migrateOnStart: raw.MIGRATE_ON_START },
+    database: {
+      url: raw.DATABASE_URL && raw.DATABASE_APP_ROLE ? withSessionSettings(raw.DATABASE_URL, { role: raw.DATABASE_APP_ROLE }) : raw.DATABASE_URL,
+      poolSize: raw.DB_POOL_SIZE,
+      migrateOnStart: raw.MIGRATE_ON_START,
+      appRole: raw.DATABASE_APP_ROLE,
+    },
     mqtt: {
       url: raw.MQTT_URL,
       username: raw.MQTT_USERNAME,

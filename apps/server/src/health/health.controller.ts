@@ -1,8 +1,9 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
 import type { Pool } from 'pg';
 import { Public } from '../auth/decorators.js';
+import { AppError } from '../common/app-error.js';
 import { PG_POOL } from '../database/database.module.js';
 import { pendingMigrations } from '../database/migrator.js';
 import { MIGRATIONS_DIR } from '../paths.js';
@@ -18,11 +19,29 @@ export class HealthController {
     @Inject(PG_POOL) private readonly pool: Pool,
   ) {}
 
-  /** Readiness: 200 `{status: "ok"}` once the database and broker are reachable and migrations applied; 503 otherwise. */
+  /**
+   * Readiness: 200 `{status: "ok"}` once the database and broker are reachable and migrations
+   * applied; 503 otherwise, naming what is down (SERVICE_UNAVAILABLE, details per component).
+   */
   @Public()
   @Get()
+  @ApiServiceUnavailableResponse({
+    description: 'Not ready: `{ error: { code: "SERVICE_UNAVAILABLE", message: "not ready: database down", details: { database: { status: "down", … }, broker: { status: "up" } } } }`',
+  })
   @HealthCheck()
-  check() {
+  async check() {
+    try {
+      return await this.checkAll();
+    } catch (err) {
+      // Terminus's 503 carries which component is down; the one error format keeps it in details.
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      const { details } = err.getResponse() as HealthCheckResult;
+      const down = Object.keys(details).filter((name) => details[name]?.status !== 'up');
+      throw new AppError('SERVICE_UNAVAILABLE', `not ready: ${down.join(', ')} down`, details);
+    }
+  }
+
+  private checkAll(): Promise<HealthCheckResult> {
     return this.health.check([
       async () => {
         const db = this.indicator.check('database');
