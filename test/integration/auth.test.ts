@@ -46,6 +46,72 @@ describe('auth and the error format (REST)', () => {
     expect(res.body.error.code).toBe('ACCOUNT_LOCKED');
   });
 
+  it('unlocks after the lock expires with a fresh count: one later failure does not lock the account again', async () => {
+    const nurse = await t.ctx.newUser('nurse');
+    for (let i = 0; i < 5; i++) {
+      await api(t.url, 'POST', '/api/auth/login', undefined, { username: nurse.username, password: `wrong-${i}` });
+    }
+    const locked = await t.pool.query(`SELECT failed_login_count, locked_until > now() AS locked FROM users WHERE id = $1`, [nurse.id]);
+    expect(locked.rows[0]).toEqual({ failed_login_count: 5, locked: true });
+    // The 15 minutes pass.
+    await t.pool.query(`UPDATE users SET locked_until = now() - interval '1 second' WHERE id = $1`, [nurse.id]);
+    const wrong = await api<{ error: { code: string } }>(t.url, 'POST', '/api/auth/login', undefined, { username: nurse.username, password: 'wrong-again' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error.code).toBe('INVALID_CREDENTIALS');
+    const after = await t.pool.query(`SELECT failed_login_count, locked_until FROM users WHERE id = $1`, [nurse.id]);
+    expect(after.rows[0]).toEqual({ failed_login_count: 1, locked_until: null });
+    // Not locked again: the right password works...
+    const ok = await api(t.url, 'POST', '/api/auth/login', undefined, { username: nurse.username, password: nurse.password });
+    expect(ok.status).toBe(200);
+    // ...and it takes 5 new consecutive failures to lock it again.
+    for (let i = 0; i < 4; i++) {
+      expect((await api(t.url, 'POST', '/api/auth/login', undefined, { username: nurse.username, password: `wrong-${i}` })).status).toBe(401);
+    }
+    expect((await api(t.url, 'POST', '/api/auth/login', undefined, { username: nurse.username, password: nurse.password })).status).toBe(200);
+    for (let i = 0; i < 5; i++) await api(t.url, 'POST', '/api/auth/login', undefined, { username: nurse.username, password: `wrong-${i}` });
+    expect((await api(t.url, 'POST', '/api/auth/login', undefined, { username: nurse.username, password: nurse.password })).status).toBe(423);
+  });
+
+  it('audits every failed login with who, when and from where, each rate-limited attempt included', async () => {
+    const rl = await startTestApp({ roles: ['api'], env: { LOGIN_RATE_LIMIT_PER_IP: '1000', LOGIN_RATE_LIMIT_PER_USERNAME: '3' } });
+    try {
+      const nurse = await rl.ctx.newUser('nurse'); // its first login: one of the 3 attempts of the minute
+      const since = (await rl.pool.query(`SELECT now() AS at`)).rows[0].at as Date;
+      const statuses: number[] = [];
+      for (let i = 1; i <= 5; i++) {
+        const res = await fetch(`${rl.url}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.18.0.${i}` },
+          body: JSON.stringify({ username: nurse.username, password: `wrong-${i}` }),
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([401, 401, 429, 429, 429]);
+      const { rows } = await rl.pool.query(
+        `SELECT actor_id, actor_role, ip, outcome, details->>'reason' AS reason, (at IS NOT NULL) AS dated
+           FROM audit_log WHERE action = 'auth.login' AND actor_id = $1 AND at >= $2 ORDER BY id`,
+        [nurse.id, since],
+      );
+      expect(rows).toEqual(
+        [1, 2, 3, 4, 5].map((i) => ({
+          actor_id: nurse.id,
+          actor_role: 'nurse',
+          ip: `198.18.0.${i}`,
+          outcome: i <= 2 ? 'failure' : 'denied',
+          reason: i <= 2 ? 'bad-password' : 'rate-limited',
+          dated: true,
+        })),
+      );
+      // An unknown username is recorded as typed (there is no account to name).
+      const ghost = `ghost-${nurse.id.slice(0, 8)}`;
+      expect((await api(rl.url, 'POST', '/api/auth/login', undefined, { username: ghost, password: 'x' })).status).toBe(401);
+      const unknown = await rl.pool.query(`SELECT actor_id, ip, outcome, details FROM audit_log WHERE action = 'auth.login' AND details->>'username' = $1`, [ghost]);
+      expect(unknown.rows).toEqual([{ actor_id: null, ip: expect.any(String), outcome: 'failure', details: { reason: 'unknown-user', username: ghost } }]);
+    } finally {
+      await rl.close();
+    }
+  });
+
   it('answers 401 UNAUTHENTICATED without a token or with a bad one, and never a stack trace', async () => {
     const none = await api<{ error: { code: string } }>(t.url, 'GET', '/api/me');
     expect(none.status).toBe(401);

@@ -11,13 +11,16 @@ import { eventually } from '../../support/test-app.js';
 
 // Runs the broker configuration that docker-compose.yml ships (deploy/mosquitto) with this
 // machine's Mosquitto, on a port of its own, to prove it: refuses anonymous and wrong
-// credentials, lets the backend (the dynamic-security admin created by the entrypoint) provision
-// a device that may publish under its own topic only, and queues far more than Mosquitto's default
-// 1000 messages for an offline ingest session without dropping any.
+// credentials, gives the backend's provisioning identity (created by the entrypoint) the
+// dynamic-security commands only (it cannot read any device's topic), lets it provision a device
+// that may publish under its own topic only, and queues far more than Mosquitto's default 1000
+// messages for an offline ingest session without dropping any.
 
 const PORT = 18831;
 const URL = `mqtt://127.0.0.1:${PORT}`;
 const BACKEND = { username: 'backend-test', password: 'backend-test-password-123' };
+/** An ingest identity as the backend creates it (subscribe to the device topics only). */
+const INGEST = { username: 'ingest-test', password: 'ingest-test-password-123' };
 const PLUGIN_CANDIDATES = [
   '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
   '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so',
@@ -67,6 +70,10 @@ describe('deploy/mosquitto configuration', () => {
     }, 10000).catch((err: unknown) => {
       throw new Error(`broker did not start: ${String(err)}\n${output}`);
     });
+    await dynsec('createRole', 'ingest-test');
+    await dynsec('addRoleACL', 'ingest-test', 'subscribePattern', 'tm/v1/devices/+/readings', 'allow');
+    await dynsec('createClient', INGEST.username, '-p', INGEST.password);
+    await dynsec('addClientRole', INGEST.username, 'ingest-test');
   }, 30000);
 
   afterAll(async () => {
@@ -83,13 +90,55 @@ describe('deploy/mosquitto configuration', () => {
     await expect(connect({ username: BACKEND.username, password: 'wrong' })).rejects.toThrow(/not authori[sz]ed|Connection refused|Bad User Name or Password/i);
   }, 30000);
 
+  it('gives the provisioning identity the dynamic-security commands only: no device topic, no #, no $SYS', async () => {
+    const file = JSON.parse(await readFile(join(dir, 'dynamic-security.json'), 'utf8')) as {
+      clients: { username: string; roles: { rolename: string }[] }[];
+      roles: { rolename: string; acls: { acltype: string; topic: string; allow: boolean }[] }[];
+    };
+    const client = file.clients.find((c) => c.username === BACKEND.username)!;
+    expect(client.roles).toEqual([{ rolename: 'tm-provisioner' }]);
+    const role = file.roles.find((r) => r.rolename === 'tm-provisioner')!;
+    // (The broker rewrites the file in its own order.)
+    expect(role.acls.map((a) => `${a.acltype} ${a.topic} ${a.allow}`).sort()).toEqual([
+      'publishClientReceive $CONTROL/dynamic-security/v1/response true',
+      'publishClientSend $CONTROL/dynamic-security/v1 true',
+      'subscribePattern $CONTROL/dynamic-security/v1/response true',
+    ]);
+    expect(file.roles.map((r) => r.rolename)).not.toContain('admin');
+
+    const provisioner = await connect({ ...BACKEND, clientId: 'tm-provisioner-rights', protocolVersion: 5 });
+    const received: string[] = [];
+    provisioner.on('message', (topic) => received.push(topic));
+    for (const filter of ['tm/v1/devices/+/readings', 'tm/v1/devices/OX-deploy-1/status', '#', '$SYS/#', '$share/g/tm/v1/devices/+/readings']) {
+      await expect(provisioner.subscribeAsync(filter, { qos: 1 })).rejects.toThrow();
+    }
+    await expect(provisioner.publishAsync('tm/v1/devices/OX-forged/readings', '{}', { qos: 1 })).rejects.toMatchObject({ code: 0x87 });
+    // What it is for still works: commands, and their answers.
+    await expect(provisioner.subscribeAsync('$CONTROL/dynamic-security/v1/response', { qos: 1 })).resolves.toEqual([expect.objectContaining({ qos: 1 })]);
+    await dynsec('createClient', 'OX-deploy-0', '-p', 'device-secret-0');
+    await dynsec('createRole', 'device-OX-deploy-0');
+    await dynsec('addRoleACL', 'device-OX-deploy-0', 'publishClientSend', 'tm/v1/devices/OX-deploy-0/#', 'allow');
+    await dynsec('addClientRole', 'OX-deploy-0', 'device-OX-deploy-0');
+    const ingest = await connect({ ...INGEST, clientId: 'tm-ingest-rights' });
+    const delivered: string[] = [];
+    ingest.on('message', (topic) => delivered.push(topic));
+    await ingest.subscribeAsync('tm/v1/devices/+/readings', { qos: 1 });
+    const device = await connect({ clientId: 'OX-deploy-0', username: 'OX-deploy-0', password: 'device-secret-0' });
+    await device.publishAsync('tm/v1/devices/OX-deploy-0/readings', '{}', { qos: 1 });
+    await eventually(async () => delivered.includes('tm/v1/devices/OX-deploy-0/readings'));
+    expect(received.filter((t) => t.startsWith('tm/'))).toEqual([]);
+    await device.endAsync();
+    await ingest.endAsync();
+    await provisioner.endAsync();
+  }, 30000);
+
   it('lets a provisioned device publish under its own topic only', async () => {
     await dynsec('createClient', 'OX-deploy-1', '-p', 'device-secret-1');
     await dynsec('createRole', 'device-OX-deploy-1');
     await dynsec('addRoleACL', 'device-OX-deploy-1', 'publishClientSend', 'tm/v1/devices/OX-deploy-1/#', 'allow');
     await dynsec('addClientRole', 'OX-deploy-1', 'device-OX-deploy-1');
 
-    const backend = await connect({ ...BACKEND, clientId: 'tm-ingest-acl' });
+    const backend = await connect({ ...INGEST, clientId: 'tm-ingest-acl' });
     const received: string[] = [];
     backend.on('message', (topic) => received.push(topic));
     await backend.subscribeAsync('tm/v1/devices/+/readings', { qos: 1 });
@@ -107,7 +156,7 @@ describe('deploy/mosquitto configuration', () => {
     await dynsec('createRole', 'device-OX-deploy-2');
     await dynsec('addRoleACL', 'device-OX-deploy-2', 'publishClientSend', 'tm/v1/devices/OX-deploy-2/#', 'allow');
     await dynsec('addClientRole', 'OX-deploy-2', 'device-OX-deploy-2');
-    const session = { ...BACKEND, clientId: 'tm-ingest-queue', clean: false };
+    const session = { ...INGEST, clientId: 'tm-ingest-queue', clean: false };
     const first = await connect(session);
     await first.subscribeAsync('tm/v1/devices/OX-deploy-2/readings', { qos: 1 });
     await first.endAsync();

@@ -51,7 +51,8 @@ describe('registry security: rate limits, audit and rejections queries, append-o
       const statuses: number[] = [];
       for (let i = 0; i < 10; i++) statuses.push((await loginFrom(rl.url, ip, `ghost-${uniq()}`, 'wrong-password')).status);
       expect(statuses).toEqual(Array(10).fill(401));
-      const refused = await loginFrom(rl.url, ip, `ghost-${uniq()}`, 'wrong-password');
+      const ghost = `ghost-${uniq()}`;
+      const refused = await loginFrom(rl.url, ip, ghost, 'wrong-password');
       expect(refused.status).toBe(429);
       expect(refused.body.error.code).toBe('TOO_MANY_REQUESTS');
       expect(Number(refused.retryAfter)).toBeGreaterThan(0);
@@ -60,8 +61,12 @@ describe('registry security: rate limits, audit and rejections queries, append-o
       expect((await loginFrom(rl.url, ip, nurse.username, nurse.password)).status).toBe(429);
       // ...but not from another one.
       expect((await loginFrom(rl.url, '203.0.113.7', nurse.username, nurse.password)).status).toBe(200);
-      const audit = await rl.pool.query(`SELECT details FROM audit_log WHERE action = 'auth.login' AND outcome = 'denied' AND ip = $1`, [ip]);
-      expect(audit.rows).toEqual([{ details: { reason: 'rate-limited', scope: 'ip' } }]);
+      // Every refused attempt is audited, with the username tried and the account it names.
+      const audit = await rl.pool.query(`SELECT actor_id, details FROM audit_log WHERE action = 'auth.login' AND outcome = 'denied' AND ip = $1 ORDER BY id`, [ip]);
+      expect(audit.rows).toEqual([
+        { actor_id: null, details: { reason: 'rate-limited', scope: 'ip', username: ghost } },
+        { actor_id: nurse.id, details: { reason: 'rate-limited', scope: 'ip', username: nurse.username } },
+      ]);
     });
 
     it('limits attempts on one username across addresses, before the lock-out', async () => {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { BrokerCredentialsService } from '../../../apps/server/src/broker-auth/broker-credentials.service.js';
 import { DeviceRegistryListener } from '../../../apps/server/src/broker-auth/device-registry.listener.js';
 import { api, eventually, startTestApp, type TestApp } from '../../support/test-app.js';
@@ -12,6 +14,26 @@ import { DynsecBroker } from './dynsec-broker.js';
 
 const broker = new DynsecBroker(18900);
 const ingest = { username: 'tm-ingest-acl', password: 'ingest-password-123' };
+
+const run = promisify(execFile);
+
+/**
+ * The provisioner as deploy/mosquitto sets it up: role `tm-provisioner`, dynamic-security commands
+ * and their answers only, instead of the `admin` role of `mosquitto_ctrl dynsec init` (which may
+ * also read `#` and `$SYS/#`). By the upgrade commands of deploy/mosquitto/dynamic-security.md.
+ */
+async function narrowProvisioner(): Promise<void> {
+  const { port } = new URL(broker.url);
+  const dynsec = (...args: string[]) =>
+    run('mosquitto_ctrl', ['-h', '127.0.0.1', '-p', port, '-u', broker.admin.username, '-P', broker.admin.password, 'dynsec', ...args]);
+  await dynsec('createRole', 'tm-provisioner');
+  await dynsec('addRoleACL', 'tm-provisioner', 'publishClientSend', '$CONTROL/dynamic-security/v1', 'allow');
+  await dynsec('addRoleACL', 'tm-provisioner', 'subscribePattern', '$CONTROL/dynamic-security/v1/response', 'allow');
+  await dynsec('addRoleACL', 'tm-provisioner', 'publishClientReceive', '$CONTROL/dynamic-security/v1/response', 'allow');
+  await dynsec('addClientRole', broker.admin.username, 'tm-provisioner');
+  await dynsec('removeClientRole', broker.admin.username, 'admin');
+  await dynsec('deleteRole', 'admin');
+}
 
 function deviceId(tag: string): string {
   return `OX-acl-${tag}-${randomUUID().slice(0, 8)}`;
@@ -32,6 +54,7 @@ describe('device authentication at the broker (Mosquitto dynamic security)', () 
 
   beforeAll(async () => {
     await broker.start();
+    await narrowProvisioner();
     t = await startTestApp({
       roles: ['api'],
       env: {
@@ -67,6 +90,19 @@ describe('device authentication at the broker (Mosquitto dynamic security)', () 
     await expect(c.subscribeAsync('$CONTROL/dynamic-security/v1/response', { qos: 1 })).rejects.toThrow();
     await expect(c.publishAsync('tm/v1/devices/OX-forged/readings', '{}', { qos: 1 })).rejects.toMatchObject({ code: 0x87 });
     await c.endAsync();
+  }, 20000);
+
+  it('gives the provisioning identity the dynamic-security commands only: it cannot read device topics', async () => {
+    const c = await broker.connect({ ...broker.admin, clientId: 'tm-provisioner-rights', protocolVersion: 5 });
+    for (const filter of ['tm/v1/devices/+/readings', 'tm/v1/devices/+/status', '$share/g/tm/v1/devices/+/readings', '#', '$SYS/#']) {
+      await expect(c.subscribeAsync(filter, { qos: 1 })).rejects.toThrow();
+    }
+    await expect(c.publishAsync('tm/v1/devices/OX-forged/readings', '{}', { qos: 1 })).rejects.toMatchObject({ code: 0x87 });
+    await expect(c.subscribeAsync('$CONTROL/dynamic-security/v1/response', { qos: 1 })).resolves.toEqual([expect.objectContaining({ qos: 1 })]);
+    await c.endAsync();
+    // ...and with only that, the backend provisions (every test below goes through it).
+    const d = { deviceId: deviceId('p'), secret: randomUUID() };
+    expect(await credentials.provision(d.deviceId, d.secret)).toBe('applied');
   }, 20000);
 
   it('lets a device publish under its own topic and the broker refuses another device’s topic', async () => {

@@ -38,12 +38,17 @@ export class AuthService {
   }
 
   async login(username: string, password: string, ip?: string): Promise<{ accessToken: string; expiresIn: number }> {
-    // Before any database or argon2 work: a flood costs nothing but this check.
+    // Before any argon2 work: a refused attempt costs this check and its audit record only (every
+    // failed login is audited: who tried, when, from where), one INSERT that also names the
+    // account when the username exists.
     const verdict = this.rateLimiter.hit(ip, username);
     if (!verdict.allowed) {
-      if (verdict.firstRefusal) {
-        await this.audit.record({ action: 'auth.login', outcome: 'denied', actor: { ip }, details: { reason: 'rate-limited', scope: verdict.scope } });
-      }
+      await this.audit.recordLoginAttempt(username, {
+        action: 'auth.login',
+        outcome: 'denied',
+        actor: { ip },
+        details: { reason: 'rate-limited', scope: verdict.scope, username },
+      });
       throw new AppError('TOO_MANY_REQUESTS', 'too many login attempts, try again later', { retryAfterSeconds: verdict.retryAfterSeconds });
     }
     const { rows } = await this.pool.query<UserRow>(
@@ -53,7 +58,7 @@ export class AuthService {
     const user = rows[0];
     if (!user) {
       await verifySecret(await dummySecretHash(), password); // same timing as a wrong password
-      await this.audit.record({ action: 'auth.login', outcome: 'failure', actor: { ip }, details: { reason: 'unknown-user' } });
+      await this.audit.record({ action: 'auth.login', outcome: 'failure', actor: { ip }, details: { reason: 'unknown-user', username } });
       throw new AppError('INVALID_CREDENTIALS', 'invalid username or password');
     }
     const actor = { userId: user.id, role: user.role, ip };
@@ -63,9 +68,16 @@ export class AuthService {
     }
     const ok = user.active && (await verifySecret(user.password_hash, password));
     if (!ok) {
+      // Consecutive failures: a lock that has expired starts a new count (this failure is its
+      // first), so one failure after the lock-out does not lock the account again. Only the row's
+      // own values are read, so concurrent failures each count once.
       await this.pool.query(
-        `UPDATE users SET failed_login_count = failed_login_count + 1,
-           locked_until = CASE WHEN failed_login_count + 1 >= $2 THEN now() + make_interval(mins => $3) ELSE locked_until END
+        `UPDATE users SET
+           failed_login_count = CASE WHEN locked_until <= now() THEN 1 ELSE failed_login_count + 1 END,
+           locked_until = CASE
+             WHEN (CASE WHEN locked_until <= now() THEN 1 ELSE failed_login_count + 1 END) >= $2 THEN now() + make_interval(mins => $3)
+             WHEN locked_until <= now() THEN NULL
+             ELSE locked_until END
          WHERE id = $1`,
         [user.id, MAX_FAILED_LOGINS, LOCK_MINUTES],
       );

@@ -11,7 +11,7 @@ export interface RateLimitVerdict {
   scope?: 'ip' | 'username';
   /** Seconds until the window that refused the attempt ends. */
   retryAfterSeconds?: number;
-  /** True for the first refused attempt of a window (audit that one, not every attempt of a flood). */
+  /** True for the first refused attempt of a window (every refused attempt is audited all the same). */
   firstRefusal?: boolean;
 }
 

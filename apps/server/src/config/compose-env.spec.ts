@@ -37,6 +37,7 @@ function serviceEnvironment(compose: string, service: string): Record<string, st
 /** Values an operator would put in .env for the required variables. */
 const SAMPLE_DOTENV: Record<string, string> = {
   POSTGRES_PASSWORD: 'pg-secret-1234',
+  POSTGRES_APP_PASSWORD: 'pg-app-secret-1234',
   MQTT_USERNAME: 'telemonitoring-backend',
   MQTT_PASSWORD: 'mqtt-secret-1234',
   MQTT_ADMIN_USERNAME: 'telemonitoring-provisioner',
@@ -88,7 +89,8 @@ describe('docker-compose.yml app environment', () => {
     const env = Object.fromEntries(Object.entries(app).map(([k, v]) => [k, interpolate(v, SAMPLE_DOTENV)]));
     const config = loadConfig(env);
     expect(config.demo).toBe(false);
-    expect(config.database.url).toBe('postgres://telemonitoring:pg-secret-1234@db:5432/telemonitoring');
+    expect(config.database.url).toBe('postgres://telemonitoring_runtime:pg-app-secret-1234@db:5432/telemonitoring');
+    expect(config.database.migrateOnStart).toBe(false);
     expect(config.mqtt).toMatchObject({ url: 'mqtt://mqtt:1883', username: 'telemonitoring-backend', password: 'mqtt-secret-1234' });
     expect(config.redisUrl).toBe('redis://redis:6379');
     expect(config.http.port).toBe(3000);
@@ -105,6 +107,23 @@ describe('docker-compose.yml app environment', () => {
     expect(mqtt.MQTT_ADMIN_PASSWORD).toBe(app.MQTT_ADMIN_PASSWORD);
     const env = Object.fromEntries(Object.entries(app).map(([k, v]) => [k, interpolate(v, SAMPLE_DOTENV)]));
     expect(loadConfig(env).mqttAdmin).toEqual({ username: 'telemonitoring-provisioner', password: 'mqtt-admin-secret-1234' });
+  });
+
+  it('runs the app as the runtime login and migrations as the owner: the app never holds the owner password', () => {
+    const migrate = serviceEnvironment(COMPOSE, 'migrate');
+    const db = serviceEnvironment(COMPOSE, 'db');
+    const resolved = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v, SAMPLE_DOTENV)]));
+    const owner = new URL(loadConfig(resolved(migrate)).database.url!);
+    expect([owner.username, owner.password]).toEqual([db.POSTGRES_USER, 'pg-secret-1234']);
+    const runtime = new URL(loadConfig(resolved(app)).database.url!);
+    expect([runtime.username, runtime.password]).toEqual(['telemonitoring_runtime', 'pg-app-secret-1234']);
+    expect(Object.values(app).join('\n')).not.toContain('POSTGRES_PASSWORD');
+    expect(db.POSTGRES_APP_PASSWORD).toBe(app.DATABASE_URL!.match(/\$\{POSTGRES_APP_PASSWORD[^}]*\}/)![0]);
+    expect(COMPOSE).toMatch(/\.\/deploy\/postgres\/10-app-login\.sh:\/docker-entrypoint-initdb\.d\/10-app-login\.sh:ro/);
+    // The login the init script creates is the one the app connects as.
+    const script = readFileSync(fileURLToPath(new URL('../../../../deploy/postgres/10-app-login.sh', import.meta.url)), 'utf8');
+    expect(script).toContain(`GRANT telemonitoring_app TO ${runtime.username};`);
+    expect(Object.keys(migrate).filter((k) => !new Set(configVariableNames()).has(k))).toEqual([]);
   });
 
   it('reads the environment block of the right service only', () => {

@@ -49,6 +49,9 @@ export interface MigrateResult {
 export async function migrate(pool: Pool, dir: string, log: (msg: string) => void = () => {}): Promise<MigrateResult> {
   const client = await pool.connect();
   try {
+    // Migrations need the login's own rights (the schema's owner): leave the application's role
+    // that DATABASE_APP_ROLE gives every connection; RESET ROLE below goes back to it.
+    await client.query('SET ROLE NONE');
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -81,6 +84,7 @@ export async function migrate(pool: Pool, dir: string, log: (msg: string) => voi
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
+    await client.query('RESET ROLE').catch(() => undefined);
     client.release();
   }
 }

@@ -21,7 +21,7 @@ export class AdminLogRepository {
       `SELECT id::text AS id, at, actor_id AS "actorId", actor_role AS "actorRole", action, patient_id AS "patientId",
               target_type AS "targetType", target_id AS "targetId", ip, outcome, details
          FROM audit_log
-        WHERE ($1::uuid IS NULL OR patient_id = $1)
+        WHERE ($1::uuid IS NULL OR patient_id = $1 OR details->'patientIds' ? $1::text)
           AND ($2::uuid IS NULL OR actor_id = $2)
           AND ($3::text IS NULL OR action = $3)
           AND ($4::text IS NULL OR action LIKE $4)

@@ -83,7 +83,10 @@ export class PatientRegistryService {
     const devices = await this.devices.ofPatients(patients.map((p) => p.id));
     const byPatient = new Map<string, DeviceView[]>();
     for (const d of devices) byPatient.set(d.patientId, [...(byPatient.get(d.patientId) ?? []), d]);
-    await this.audit.recordRead({ action: 'patient.list', actor: actorOf(principal), details: { count: patients.length } });
+    await this.audit.recordPatientsRead(
+      { action: 'patient.list', actor: actorOf(principal), targetType: 'patient', details: { count: patients.length } },
+      patients.map((p) => p.id),
+    );
     return patients.map((p) => toView(p, byPatient.get(p.id) ?? []));
   }
 }
