@@ -67,6 +67,89 @@ describe('REST: alerts and thresholds', () => {
       expect(tooLong.status).toBe(400);
     });
 
+    it('filters by period (from / to: alerts active during it) and pages with beforeId, backward compatible', async () => {
+      const { nurse, patient } = await t.ctx.newTeamWithPatient();
+      const now = Date.now();
+      const day = 24 * HOUR;
+      const insert = async (rule: string, startedDaysAgo: number, resolvedDaysAgo: number | null) => {
+        const started = new Date(now - startedDaysAgo * day);
+        const resolved = resolvedDaysAgo === null ? null : new Date(now - resolvedDaysAgo * day);
+        const { rows } = await t.pool.query<{ id: string }>(
+          `INSERT INTO alerts (patient_id, rule, severity, status, started_at, opened_at, last_triggered_at, message, resolved_at, resolution)
+           VALUES ($1, $2, 'warning', $3, $4, $4, $4, 'test', $5, $6) RETURNING id::text AS id`,
+          [patient.id, rule, resolved ? 'resolved' : 'acknowledged', started, resolved, resolved ? 'cleared' : null],
+        );
+        return rows[0]!.id;
+      };
+      const before = await insert('spo2.low', 40, 39); // over before the period
+      const inside = await insert('spo2.low', 20, 19); // started and resolved in it
+      const ongoing = await insert('pulse.high', 35, null); // started before, still active
+      const after = await insert('niv.leak', 2, null); // started after it
+      const from = new Date(now - 30 * day).toISOString();
+      const to = new Date(now - 10 * day).toISOString();
+      const list = async (q: string) => {
+        const res = await api<AlertView[]>(t.url, 'GET', `/api/alerts?patientId=${patient.id}&${q}`, nurse.token);
+        expect(res.status).toBe(200);
+        return res.body.map((a) => a.id);
+      };
+      const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
+      expect(await list(q({ from, to }))).toEqual([ongoing, inside]);
+      expect(await list(q({ from }))).toEqual([after, ongoing, inside]);
+      expect(await list(q({ to }))).toEqual([ongoing, inside, before]);
+      expect(await list('')).toEqual([after, ongoing, inside, before]); // no filter: as before
+      expect(await list(q({ from, to, status: 'resolved' }))).toEqual([inside]);
+      // Keyset paging, newest first.
+      expect(await list(q({ from, to, limit: '1' }))).toEqual([ongoing]);
+      expect(await list(q({ from, to, limit: '1', beforeId: ongoing }))).toEqual([inside]);
+      expect(await list(q({ from, to, limit: '1', beforeId: inside }))).toEqual([]);
+      for (const bad of [q({ from: 'yesterday' }), q({ to: '2026-13-01' }), q({ from: to, to: from }), q({ from, to: from }), q({ beforeId: 'abc' }), q({ beforeId: '0' }), q({ from: '2026-W01' }), q({ to: '0000-01-01T00:00:00Z' })]) {
+        const res = await api<ErrorBody>(t.url, 'GET', `/api/alerts?${bad}`, nurse.token);
+        expect([bad, res.status, res.body.error.code]).toEqual([bad, 400, 'VALIDATION_FAILED']);
+      }
+    });
+
+    it("GET /api/patients/:id/alert-handling: who acknowledged / resolved and the notes, for the team only, audited", async () => {
+      const { nurse, physician, patient, alertId } = await teamWithAlert();
+      const stranger = (await t.ctx.newTeamWithPatient()).physician;
+      await t.pool.query(`UPDATE users SET display_name = 'Dr Martin' WHERE id = $1`, [physician.id]);
+      await api(t.url, 'POST', `/api/alerts/${alertId}/ack`, nurse.token, { note: 'called the patient' });
+      await api(t.url, 'POST', `/api/alerts/${alertId}/resolve`, physician.token, { note: 'oxygen adjusted' });
+      const from = new Date(Date.now() - 24 * HOUR).toISOString();
+      const to = new Date(Date.now() + HOUR).toISOString();
+      const path = `/api/patients/${patient.id}/alert-handling?${new URLSearchParams({ from, to })}`;
+      const res = await api<Array<{ alertId: string; acknowledgedBy: unknown; resolvedBy: unknown; events: Array<{ kind: string; at: string; by: unknown; note: string | null }> }>>(
+        t.url,
+        'GET',
+        path,
+        physician.token,
+      );
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual([
+        {
+          alertId,
+          acknowledgedBy: { id: nurse.id, name: nurse.username, role: 'nurse' },
+          resolvedBy: { id: physician.id, name: 'Dr Martin', role: 'physician' },
+          events: [
+            { kind: 'acknowledged', at: expect.any(String), by: { id: nurse.id, name: nurse.username, role: 'nurse' }, note: 'called the patient' },
+            { kind: 'resolved', at: expect.any(String), by: { id: physician.id, name: 'Dr Martin', role: 'physician' }, note: 'oxygen adjusted' },
+          ],
+        },
+      ]);
+      expect(Number.isNaN(Date.parse(res.body[0]!.events[0]!.at))).toBe(false);
+      // Outside the period: nothing.
+      const old = `/api/patients/${patient.id}/alert-handling?${new URLSearchParams({ from: '2020-01-01T00:00:00Z', to: '2020-02-01T00:00:00Z' })}`;
+      expect((await api<unknown[]>(t.url, 'GET', old, nurse.token)).body).toEqual([]);
+      expect((await api(t.url, 'GET', path, stranger.token)).status).toBe(404);
+      const tooLong = `/api/patients/${patient.id}/alert-handling?${new URLSearchParams({ from: '2020-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' })}`;
+      expect((await api<ErrorBody>(t.url, 'GET', tooLong, nurse.token)).body.error.code).toBe('RANGE_TOO_LARGE');
+      for (const bad of ['from=x&to=y', `from=${to}&to=${from}`, 'from=2026-W01&to=2026-W02', 'from=0000-01-01T00:00:00Z&to=0000-02-01T00:00:00Z']) {
+        const res = await api<ErrorBody>(t.url, 'GET', `/api/patients/${patient.id}/alert-handling?${bad}`, nurse.token);
+        expect([bad, res.status, res.body.error?.code]).toEqual([bad, 400, 'VALIDATION_FAILED']);
+      }
+      const audit = await t.pool.query(`SELECT actor_id, outcome FROM audit_log WHERE action = 'patient.alert_handling.read' AND patient_id = $1 ORDER BY id`, [patient.id]);
+      expect(audit.rows[0]).toMatchObject({ actor_id: physician.id });
+    });
+
     it("refuses to act on another team's alert (404) and refuses admins (403)", async () => {
       const mine = await teamWithAlert();
       const other = await teamWithAlert();

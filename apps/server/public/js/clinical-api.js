@@ -1,5 +1,7 @@
 // REST access for the physician's pages (patient.html, report.html): token in sessionStorage,
 // JSON in and out, errors as { status, code, message } (CONTRACT.md §4 error format).
+import { collectAlertPages } from './clinical-alerts.js';
+
 const TOKEN_KEY = 'tm.clinical.token';
 const USER_KEY = 'tm.clinical.user';
 
@@ -78,9 +80,28 @@ export function nights(patientId, days, until) {
   return get(`/api/patients/${encodeURIComponent(patientId)}/nights?${q}`);
 }
 
-/** Open and acknowledged alerts first, then resolved ones (newest first within each). */
-export async function alertsOf(patientId, limit = 200) {
-  const q = (status) => get(`/api/alerts?${new URLSearchParams({ patientId, status, limit: String(limit) })}`);
-  const [open, acknowledged, resolved] = await Promise.all([q('open'), q('acknowledged'), q('resolved')]);
-  return [...open, ...acknowledged, ...resolved];
+export const ALERT_PAGE_SIZE = 500;
+/** 20 pages of 500: beyond, the page says the list is incomplete rather than stalling. */
+export const ALERT_MAX_PAGES = 20;
+
+/**
+ * Every alert of the patient active during [from, to) (GET /api/alerts?patientId=&from=&to=, all
+ * statuses, newest first, paged with beforeId): { alerts, truncated }.
+ */
+export function alertsInPeriod(patientId, from, to, { pageSize = ALERT_PAGE_SIZE, maxPages = ALERT_MAX_PAGES } = {}) {
+  return collectAlertPages(
+    (beforeId) => {
+      const q = new URLSearchParams({ patientId, from: from.toISOString(), to: to.toISOString(), limit: String(pageSize) });
+      if (beforeId) q.set('beforeId', beforeId);
+      return get(`/api/alerts?${q}`);
+    },
+    { pageSize, maxPages },
+  );
+}
+
+/** Who handled the period's alerts and their notes, as a Map alertId → entry. */
+export async function alertHandling(patientId, from, to) {
+  const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
+  const rows = await get(`/api/patients/${encodeURIComponent(patientId)}/alert-handling?${q}`);
+  return new Map(rows.map((h) => [h.alertId, h]));
 }

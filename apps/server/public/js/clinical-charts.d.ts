@@ -27,9 +27,16 @@ export declare function chartGeometry(
     height: number;
     pad: { left: number; right: number; top: number; bottom: number };
     yDomain: [number, number];
-    target?: { low: number; high: number } | null;
+    target?: { low: number | null; high: number | null } | null;
   },
 ): ChartGeometry;
+export interface ChartBand {
+  low: number | null;
+  high: number | null;
+  source: 'thresholds' | 'profile' | 'reference';
+}
+export declare function bandFor(metric: string, thresholds: unknown, profile?: string): ChartBand | null;
+export declare function bandLabel(target: ChartBand | null, unit: string): string;
 export declare function targetFor(metric: string, profile: string | undefined): { low: number; high: number } | null;
 export declare function bucketFor(days: number): { bucket: string; bucketMs: number };
 export declare const CHART_METRICS: { metric: string; title: string; unit: string; yDomain: [number, number] }[];

@@ -32,9 +32,11 @@ export function chartGeometry(buckets, opts) {
     lo = Math.min(lo, Math.floor(Math.min(...values)));
     hi = Math.max(hi, Math.ceil(Math.max(...values)));
   }
+  // A band side may be open (null: no limit on that side, e.g. a disabled rule): drawn to the plot edge.
+  const finite = (v) => typeof v === 'number' && Number.isFinite(v);
   if (opts.target) {
-    lo = Math.min(lo, opts.target.low);
-    hi = Math.max(hi, opts.target.high);
+    if (finite(opts.target.low)) lo = Math.min(lo, opts.target.low);
+    if (finite(opts.target.high)) hi = Math.max(hi, opts.target.high);
   }
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
@@ -71,7 +73,9 @@ export function chartGeometry(buckets, opts) {
     hi,
     line,
     band,
-    target: opts.target ? { y1: y(opts.target.high), y2: y(opts.target.low) } : null,
+    target: opts.target
+      ? { y1: finite(opts.target.high) ? y(opts.target.high) : pad.top, y2: finite(opts.target.low) ? y(opts.target.low) : pad.top + plotH }
+      : null,
     yTicks,
     xTicks: dayTicks(fromMs, toMs).map((t) => ({ t, x: x(t) })),
     plot: { x: pad.left, y: pad.top, w: plotW, h: plotH },
@@ -99,7 +103,18 @@ export function renderTrendChart(container, { title, unit, buckets, fromMs, toMs
   svg.append(el('title', {}, `${title} (${unit})`));
   svg.append(el('rect', { x: g.plot.x, y: g.plot.y, width: g.plot.w, height: g.plot.h, class: 'plot' }));
   if (g.target) {
-    svg.append(el('rect', { x: g.plot.x, y: g.target.y1, width: g.plot.w, height: Math.max(0, g.target.y2 - g.target.y1), class: 'target-band' }));
+    const band = el('rect', {
+      x: g.plot.x,
+      y: g.target.y1,
+      width: g.plot.w,
+      height: Math.max(0, g.target.y2 - g.target.y1),
+      class: 'target-band',
+      'data-low': target.low ?? '',
+      'data-high': target.high ?? '',
+      'data-source': target.source ?? '',
+    });
+    band.append(el('title', {}, bandLabel(target, unit)));
+    svg.append(band);
   }
   for (const tick of g.yTicks) {
     svg.append(el('line', { x1: g.plot.x, x2: g.plot.x + g.plot.w, y1: tick.y, y2: tick.y, class: 'grid' }));
@@ -121,8 +136,46 @@ export function renderTrendChart(container, { title, unit, buckets, fromMs, toMs
   }
 }
 
+/** "alert limits 88–97 %" / "reference 12–20 /min"; an open side reads "≥ 88 %" or "≤ 120 /min". */
+export function bandLabel(target, unit) {
+  if (!target) return '';
+  const what = target.source === 'thresholds' ? 'alert limits' : target.source === 'reference' ? 'reference' : 'target';
+  const has = (v) => typeof v === 'number' && Number.isFinite(v);
+  const range = has(target.low) && has(target.high) ? `${target.low}–${target.high} ${unit}` : has(target.low) ? `≥ ${target.low} ${unit}` : has(target.high) ? `≤ ${target.high} ${unit}` : 'none';
+  return `${what} ${range}`;
+}
+
+const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
- * Clinical targets drawn as bands. SpO2 depends on the profile (BTS 2017 guideline: 88–92 % for
+ * The band drawn on a chart: the patient's own alert limits when the thresholds view
+ * (GET /api/patients/:id/thresholds: { profile, effective: { rule: { enabled, threshold } } }) is
+ * known, else the profile's clinical target (targetFor). SpO2: spo2.low.threshold up to
+ * spo2.high_on_o2.threshold (when that rule is on; else 100 %). Pulse: pulse.low to pulse.high.
+ * A disabled rule leaves its side open (null). Respiratory rate has no per-patient limit (its rule
+ * is a trend): the reference range. `source`: 'thresholds' | 'profile' | 'reference'.
+ */
+export function bandFor(metric, thresholds, profile) {
+  const fallback = targetFor(metric, profile ?? thresholds?.profile);
+  const effective = isObject(thresholds?.effective) ? thresholds.effective : null;
+  const limit = (rule) => {
+    const p = effective?.[rule];
+    return isObject(p) && p.enabled !== false && typeof p.threshold === 'number' && Number.isFinite(p.threshold) ? p.threshold : null;
+  };
+  const known = (rule) => isObject(effective?.[rule]);
+  if (metric === 'spo2' && known('spo2.low')) {
+    const high = known('spo2.high_on_o2') ? limit('spo2.high_on_o2') : null;
+    return { low: limit('spo2.low'), high: high ?? 100, source: 'thresholds' };
+  }
+  if (metric === 'pulseRate' && (known('pulse.low') || known('pulse.high'))) {
+    return { low: limit('pulse.low'), high: limit('pulse.high'), source: 'thresholds' };
+  }
+  if (!fallback) return null;
+  return { ...fallback, source: metric === 'respRate' ? 'reference' : 'profile' };
+}
+
+/**
+ * Clinical targets drawn as bands when the patient's thresholds are not known. SpO2 depends on the profile (BTS 2017 guideline: 88–92 % for
  * hypercapnic patients, 94–98 % otherwise); with the profile unknown, no SpO2 band rather than a wrong one.
  */
 export function targetFor(metric, profile) {

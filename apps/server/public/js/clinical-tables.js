@@ -1,4 +1,6 @@
 // Tables shared by the patient page and the monthly report. DOM built with textContent only.
+import { describeHandling } from './clinical-alerts.js';
+
 export function cell(tag, text, className) {
   const e = document.createElement(tag);
   e.textContent = text;
@@ -62,24 +64,31 @@ export function summarizeNights(nights) {
   };
 }
 
-const minutesBetween = (a, b) => (a && b ? Math.round((Date.parse(b) - Date.parse(a)) / 60000) : null);
-
-export function renderAlertsTable(container, alerts) {
+/**
+ * Alerts with their handling: acknowledged at / by, resolved at / by and how, time to acknowledge,
+ * escalation, and the notes. `handling`: Map alertId → GET /api/patients/:id/alert-handling entry
+ * (names and notes); without it, users are shown by id. `truncated`: a visible warning that the list
+ * is incomplete.
+ */
+export function renderAlertsTable(container, alerts, { handling, truncated = false } = {}) {
   const table = document.createElement('table');
   table.className = 'alerts';
   const head = document.createElement('tr');
-  for (const label of ['Started', 'Rule', 'Severity', 'Value / threshold', 'Status', 'Occurrences', 'Acknowledged', 'Resolved', 'Handling']) head.append(cell('th', label));
+  for (const label of ['Started', 'Rule', 'Severity', 'Value / threshold', 'Status', 'Occurrences', 'Acknowledged', 'Resolved', 'Handling and notes']) head.append(cell('th', label));
   table.createTHead().append(head);
   const body = table.createTBody();
   for (const a of alerts) {
     const tr = document.createElement('tr');
     tr.className = `severity-${a.severity}`;
-    const ackMin = minutesBetween(a.openedAt, a.acknowledgedAt);
-    const handling = [
-      ackMin !== null ? `acknowledged after ${ackMin} min` : a.status === 'open' ? 'not acknowledged' : null,
-      a.escalated ? 'escalated' : null,
-      a.resolution === 'cleared' ? 'cleared by the data' : a.resolution === 'manual' ? 'resolved by a professional' : null,
-    ].filter(Boolean);
+    tr.dataset.alertId = a.id;
+    const h = describeHandling(a, handling?.get(a.id), dateTime);
+    const handlingCell = cell('td', h.summary, 'handling');
+    if (h.notes.length) {
+      const list = document.createElement('ul');
+      list.className = 'notes';
+      for (const note of h.notes) list.append(cell('li', note));
+      handlingCell.append(list);
+    }
     tr.append(
       cell('td', dateTime(a.startedAt)),
       cell('td', a.rule),
@@ -87,12 +96,15 @@ export function renderAlertsTable(container, alerts) {
       cell('td', `${a.value ?? '—'} / ${a.threshold ?? '—'}`),
       cell('td', a.status),
       cell('td', String(a.occurrences ?? 1)),
-      cell('td', a.acknowledgedAt ? dateTime(a.acknowledgedAt) : '—'),
-      cell('td', a.resolvedAt ? dateTime(a.resolvedAt) : '—'),
-      cell('td', handling.join('; ') || '—'),
+      cell('td', h.acknowledged, 'who'),
+      cell('td', h.resolved, 'who'),
+      handlingCell,
     );
     body.append(tr);
   }
-  container.replaceChildren(table);
-  if (!alerts.length) container.append(cell('p', 'No alerts.', 'muted'));
+  const parts = [];
+  if (truncated) parts.push(cell('p', `Incomplete: only the ${alerts.length} most recent alerts of the period could be loaded; older ones are missing.`, 'error truncated'));
+  parts.push(table);
+  if (!alerts.length) parts.push(cell('p', 'No alerts.', 'muted'));
+  container.replaceChildren(...parts);
 }

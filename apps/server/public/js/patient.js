@@ -1,12 +1,12 @@
 // The physician's patient page: trends (SpO2, pulse, respiratory rate), nights, alerts, thresholds.
-import { alertsOf, currentUser, get, nights, put, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
-import { bucketFor, CHART_METRICS, renderTrendChart, targetFor } from './clinical-charts.js';
-import { renderAlertsTable, renderNightsTable } from './clinical-tables.js';
+import { alertHandling, alertsInPeriod, currentUser, get, nights, put, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
+import { bandFor, bandLabel, bucketFor, CHART_METRICS, renderTrendChart } from './clinical-charts.js';
+import { cell, renderAlertsTable, renderNightsTable } from './clinical-tables.js';
 import { renderThresholdsForm, thresholdsBody } from './clinical-thresholds.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const state = { patients: [], patientId: params.get('patient'), days: Number(params.get('days')) || 7, thresholds: null };
+const state = { patients: [], patientId: params.get('patient'), days: Number(params.get('days')) || 7, thresholds: null, charts: null };
 
 function showSignIn(message = '') {
   $('workspace').hidden = true;
@@ -90,52 +90,78 @@ async function loadPatient() {
   const patient = state.patients.find((p) => p.id === id);
   $('patient-title').textContent = patient ? `${patient.displayName} — ${patient.profile}` : 'Patient';
   $('status').textContent = 'Loading…';
+  delete document.body.dataset.ready;
   const to = new Date();
   const from = new Date(to.getTime() - state.days * 86_400_000);
   const { bucket, bucketMs } = bucketFor(state.days);
   $('period-label').textContent = `(${state.days} days, ${bucket} buckets)`;
+  $('alerts-period').textContent = `(active in the last ${state.days} days)`;
+  state.thresholds = null;
   const results = await Promise.allSettled([
     loadThresholds(id),
     ...CHART_METRICS.map((m) => trends(id, m.metric, from, to, bucket)),
     nights(id, Math.min(state.days, 92)),
-    alertsOf(id),
+    alertsInPeriod(id, from, to),
+    alertHandling(id, from, to),
   ]);
   if (state.patientId !== id) return; // another patient was chosen meanwhile
-  const [thresholdsResult, ...rest] = results;
-  const profile = patient?.profile ?? thresholdsResult.value?.profile;
-  const charts = $('charts');
-  charts.replaceChildren();
-  CHART_METRICS.forEach((m, i) => {
-    const figure = document.createElement('figure');
-    const caption = document.createElement('figcaption');
-    caption.textContent = `${m.title} (${m.unit})`;
-    const box = document.createElement('div');
-    figure.append(caption, box);
-    figure.dataset.metric = m.metric;
-    charts.append(figure);
-    const r = rest[i];
-    if (r.status === 'fulfilled') {
-      renderTrendChart(box, { ...m, buckets: r.value, fromMs: from.getTime(), toMs: to.getTime(), bucketMs, target: targetFor(m.metric, profile) });
-    } else box.textContent = `Unavailable: ${r.reason.message}`;
-  });
+  const [, ...rest] = results;
+  state.charts = { patient, from, to, bucketMs, series: rest.slice(0, CHART_METRICS.length) };
+  renderCharts();
   const nightsResult = rest[CHART_METRICS.length];
   if (nightsResult.status === 'fulfilled') renderNightsTable($('nights'), nightsResult.value);
   else $('nights').textContent = `Unavailable: ${nightsResult.reason.message}`;
   const alertsResult = rest[CHART_METRICS.length + 1];
-  if (alertsResult.status === 'fulfilled') renderAlertsTable($('alerts'), alertsResult.value);
-  else $('alerts').textContent = `Unavailable: ${alertsResult.reason.message}`;
+  const handlingResult = rest[CHART_METRICS.length + 2];
+  if (alertsResult.status === 'fulfilled') {
+    const handling = handlingResult.status === 'fulfilled' ? handlingResult.value : undefined;
+    renderAlertsTable($('alerts'), alertsResult.value.alerts, { handling, truncated: alertsResult.value.truncated });
+    if (!handling) $('alerts').prepend(cell('p', `Names and notes unavailable (${handlingResult.reason.message}).`, 'error'));
+  } else $('alerts').textContent = `Unavailable: ${alertsResult.reason.message}`;
   const failed = results.filter((r) => r.status === 'rejected').length;
   $('status').textContent = failed ? `${failed} part(s) could not be loaded.` : `Updated ${new Date().toLocaleTimeString()}.`;
   document.body.dataset.ready = 'true';
 }
 
+/** Draws the charts from the last loaded series, the band at the patient's current thresholds. */
+function renderCharts() {
+  if (!state.charts) return;
+  const { patient, from, to, bucketMs, series } = state.charts;
+  const profile = patient?.profile ?? state.thresholds?.profile;
+  const charts = $('charts');
+  charts.replaceChildren();
+  CHART_METRICS.forEach((m, i) => {
+    const band = bandFor(m.metric, state.thresholds, profile);
+    const figure = document.createElement('figure');
+    const caption = document.createElement('figcaption');
+    caption.textContent = `${m.title} (${m.unit})`;
+    if (band) {
+      const note = document.createElement('span');
+      note.className = 'muted band-label';
+      note.textContent = ` — band: ${bandLabel(band, m.unit)}`;
+      caption.append(note);
+    }
+    const box = document.createElement('div');
+    figure.append(caption, box);
+    figure.dataset.metric = m.metric;
+    charts.append(figure);
+    const r = series[i];
+    if (r.status === 'fulfilled') {
+      renderTrendChart(box, { ...m, buckets: r.value, fromMs: from.getTime(), toMs: to.getTime(), bucketMs, target: band });
+    } else box.textContent = `Unavailable: ${r.reason.message}`;
+  });
+}
+
 async function loadThresholds(id) {
   try {
-    state.thresholds = await get(`/api/patients/${encodeURIComponent(id)}/thresholds`);
-    renderThresholdsForm($('thresholds-form'), state.thresholds);
-    $('thresholds-status').textContent = state.thresholds.updatedAt ? `Last changed ${new Date(state.thresholds.updatedAt).toLocaleString()}` : '';
-    return state.thresholds;
+    const view = await get(`/api/patients/${encodeURIComponent(id)}/thresholds`);
+    if (state.patientId !== id) return view;
+    state.thresholds = view;
+    renderThresholdsForm($('thresholds-form'), view);
+    $('thresholds-status').textContent = view.updatedAt ? `Last changed ${new Date(view.updatedAt).toLocaleString()}` : '';
+    return view;
   } catch (err) {
+    if (state.patientId !== id) throw err;
     $('thresholds-form').replaceChildren();
     $('thresholds-status').textContent = `Thresholds unavailable (${err.message}).`;
     throw err;
@@ -147,9 +173,12 @@ $('thresholds-form').addEventListener('submit', async (event) => {
   const id = state.patientId;
   try {
     const saved = await put(`/api/patients/${encodeURIComponent(id)}/thresholds`, thresholdsBody($('thresholds-form'), state.thresholds));
+    if (state.patientId !== id) return;
     state.thresholds = saved ?? state.thresholds;
     renderThresholdsForm($('thresholds-form'), state.thresholds);
-    $('thresholds-status').textContent = 'Saved.';
+    renderCharts(); // the band follows the new limits
+    $('thresholds-status').textContent = `Saved ${new Date().toLocaleTimeString()}.`;
+    document.body.dataset.thresholdsSaved = String(Number(document.body.dataset.thresholdsSaved ?? 0) + 1);
   } catch (err) {
     $('thresholds-status').textContent = `Not saved: ${err.message}`;
   }

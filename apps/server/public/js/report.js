@@ -1,6 +1,6 @@
 // Printable monthly report: /report.html?patient=<id>&month=YYYY-MM (default: last month).
-import { alertsOf, currentUser, get, nights, signIn, trends, whenSignedOut } from './clinical-api.js';
-import { CHART_METRICS, renderTrendChart, targetFor } from './clinical-charts.js';
+import { alertHandling, alertsInPeriod, currentUser, get, nights, signIn, trends, whenSignedOut } from './clinical-api.js';
+import { bandFor, bandLabel, CHART_METRICS, renderTrendChart } from './clinical-charts.js';
 import { cell, renderAlertsTable, renderNightsTable, summarizeNights } from './clinical-tables.js';
 
 const $ = (id) => document.getElementById(id);
@@ -67,11 +67,13 @@ async function load() {
   $('back-link').href = `/patient.html?patient=${encodeURIComponent(patientId)}`;
   const { from, to, days, lastNight } = monthRange(month, new Date());
   $('status').textContent = 'Loading…';
-  const [patients, thresholds, nightRows, alerts, ...series] = await Promise.allSettled([
+  const [patients, thresholds, nightRows, alerts, handling, ...series] = await Promise.allSettled([
     get('/api/patients'),
     get(`/api/patients/${encodeURIComponent(patientId)}/thresholds`),
     days > 0 ? nights(patientId, days, lastNight) : Promise.resolve([]),
-    alertsOf(patientId, 500),
+    // Exactly the month: every alert active in it, all pages (a warning if it ever had to stop).
+    alertsInPeriod(patientId, from, to),
+    alertHandling(patientId, from, to),
     ...CHART_METRICS.map((m) => trends(patientId, m.metric, from, to, '6h')),
   ]);
   const patient = patients.status === 'fulfilled' ? patients.value.find((p) => p.id === patientId) : undefined;
@@ -87,10 +89,14 @@ async function load() {
     const figure = document.createElement('figure');
     figure.dataset.metric = m.metric;
     const box = document.createElement('div');
-    figure.append(cell('figcaption', `${m.title} (${m.unit})`), box);
+    // The band: the patient's alert limits as they are now (profile target if they cannot be read).
+    const band = bandFor(m.metric, thresholds.status === 'fulfilled' ? thresholds.value : null, profile);
+    const caption = cell('figcaption', `${m.title} (${m.unit})`);
+    if (band) caption.append(cell('span', ` — band: ${bandLabel(band, m.unit)}`, 'muted band-label'));
+    figure.append(caption, box);
     charts.append(figure);
     const r = series[i];
-    if (r.status === 'fulfilled') renderTrendChart(box, { ...m, buckets: r.value, fromMs: from.getTime(), toMs: to.getTime(), bucketMs: SIX_HOURS, target: targetFor(m.metric, profile) });
+    if (r.status === 'fulfilled') renderTrendChart(box, { ...m, buckets: r.value, fromMs: from.getTime(), toMs: to.getTime(), bucketMs: SIX_HOURS, target: band });
     else box.textContent = `Unavailable: ${r.reason.message}`;
   });
 
@@ -113,13 +119,12 @@ async function load() {
   } else $('nights').textContent = `Unavailable: ${nightRows.reason.message}`;
 
   if (alerts.status === 'fulfilled') {
-    // Alerts of the month: started in it, or still active during it.
-    const inMonth = alerts.value
-      .filter((a) => Date.parse(a.startedAt) < to.getTime() && (!a.resolvedAt || Date.parse(a.resolvedAt) >= from.getTime()))
-      .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
-    renderAlertsTable($('alerts'), inMonth);
+    // Alerts of the month (started in it, or still active during it: the server's from/to filter), oldest first.
+    const inMonth = [...alerts.value.alerts].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt) || Number(a.id) - Number(b.id));
+    renderAlertsTable($('alerts'), inMonth, { handling: handling.status === 'fulfilled' ? handling.value : undefined, truncated: alerts.value.truncated });
+    if (handling.status === 'rejected') $('alerts').prepend(cell('p', `Names and notes unavailable (${handling.reason.message}).`, 'error'));
   } else $('alerts').textContent = `Unavailable: ${alerts.reason.message}`;
-  const failed = [patients, thresholds, nightRows, alerts, ...series].filter((r) => r.status === 'rejected').length;
+  const failed = [patients, thresholds, nightRows, alerts, handling, ...series].filter((r) => r.status === 'rejected').length;
   $('status').textContent = failed ? `${failed} part(s) could not be loaded.` : 'Ready to print.';
   document.body.dataset.ready = 'true';
 }

@@ -15,23 +15,27 @@ export class AlertQueryService {
     private readonly audit: AuditService,
   ) {}
 
-  async list(principal: Principal, q: { status?: AlertStatus; patientId?: string; limit?: number }): Promise<AlertView[]> {
+  async list(
+    principal: Principal,
+    q: { status?: AlertStatus; patientId?: string; limit?: number; from?: string; to?: string; beforeId?: string },
+  ): Promise<AlertView[]> {
     if (q.patientId) await this.access.requireVisible(principal, q.patientId);
     const { rows } = await this.alerts.pool.query<AlertRow>(
       `${ALERT_SELECT}
         WHERE p.care_team_id = ANY($1::uuid[])
           AND ($2::text IS NULL OR a.status = $2)
           AND ($3::uuid IS NULL OR a.patient_id = $3)
+          AND ($5::timestamptz IS NULL OR a.resolved_at IS NULL OR a.resolved_at >= $5)
+          AND ($6::timestamptz IS NULL OR a.started_at < $6)
+          AND ($7::bigint IS NULL OR a.id < $7)
         ORDER BY a.id DESC LIMIT $4`,
-      [principal.careTeamIds, q.status ?? null, q.patientId ?? null, q.limit ?? 200],
+      [principal.careTeamIds, q.status ?? null, q.patientId ?? null, q.limit ?? 200, q.from ?? null, q.to ?? null, q.beforeId ?? null],
     );
-    await this.audit.recordRead({
-      action: 'alert.list',
-      actor: principal,
-      patientId: q.patientId ?? null,
-      targetType: 'alert',
-      details: { status: q.status ?? null, count: rows.length },
-    });
+    // With or without a patientId filter: the ids of the patients whose alerts were returned.
+    await this.audit.recordPatientsRead(
+      { action: 'alert.list', actor: principal, patientId: q.patientId ?? null, targetType: 'alert', details: { status: q.status ?? null, count: rows.length } },
+      rows.map((r) => r.patient_id),
+    );
     return rows.map(toAlertView);
   }
 

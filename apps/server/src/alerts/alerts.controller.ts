@@ -1,10 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ALERT_STATUSES, type AlertStatus, type AlertView } from '#domain';
 import { CurrentUser, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { AppError } from '../common/app-error.js';
 import { AlertLifecycleService } from './alert-lifecycle.service.js';
 import { AlertQueryService } from './alert-query.service.js';
 
@@ -14,6 +15,27 @@ export class AlertListQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 200 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
   limit?: number;
+  /** With `to`: the alerts active during [from, to). Added after v1; absent = no bound. */
+  @ApiPropertyOptional({ description: 'ISO-8601: only alerts not resolved before this instant (still active at or after it)', example: '2026-11-01T00:00:00Z' })
+  @IsOptional() @IsISO8601({ strict: true })
+  from?: string;
+  @ApiPropertyOptional({ description: 'ISO-8601 (exclusive): only alerts that started before this instant', example: '2026-12-01T00:00:00Z' })
+  @IsOptional() @IsISO8601({ strict: true })
+  to?: string;
+  @ApiPropertyOptional({ description: 'paging: only alerts with a smaller id (pass the last id of the previous page; the list is newest first)' })
+  @IsOptional() @Matches(/^[1-9][0-9]{0,17}$/, { message: 'beforeId must be a positive integer' })
+  beforeId?: string;
+}
+
+/**
+ * An ISO-8601 instant as PostgreSQL reads it. ISO forms JavaScript cannot place in time (week or
+ * ordinal dates) and years outside 1–9999 are a 400, not a database error.
+ */
+function instant(name: string, value: string): string {
+  const ms = Date.parse(value);
+  const year = new Date(ms).getUTCFullYear();
+  if (!Number.isFinite(ms) || year < 1 || year > 9999) throw AppError.validation(`${name} must be an ISO-8601 date-time`, { fields: [`${name} must be an ISO-8601 date-time`] });
+  return new Date(ms).toISOString();
 }
 
 export class AlertNoteDto {
@@ -31,9 +53,15 @@ export class AlertsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "Alerts of the patients in the caller's care teams, newest first" })
+  @ApiOperation({
+    summary: "Alerts of the patients in the caller's care teams, newest first",
+    description: 'Optional filters: status, patientId, from/to (alerts active during [from, to): started before `to`, not resolved before `from`); paging: `limit` and `beforeId`.',
+  })
   list(@CurrentUser() principal: Principal, @Query() q: AlertListQueryDto): Promise<AlertView[]> {
-    return this.query.list(principal, q);
+    const from = q.from === undefined ? undefined : instant('from', q.from);
+    const to = q.to === undefined ? undefined : instant('to', q.to);
+    if (from && to && Date.parse(from) >= Date.parse(to)) throw AppError.validation('from must be before to', { fields: ['from must be before to'] });
+    return this.query.list(principal, { ...q, from, to });
   }
 
   @Get(':id')

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AlertHandlingController } from './alert-handling.controller.js';
+import { AlertHandlingService } from './alert-handling.service.js';
 import { ClinicalController } from './clinical.controller.js';
 import { NightsRepository } from './nights.repository.js';
 import { NightsService } from './nights.service.js';
@@ -8,8 +10,8 @@ import { TrendsService } from './trends.service.js';
 
 /** Physicians' trends, nights and reports (issue 5). */
 @Module({
-  controllers: [ClinicalController],
-  providers: [PatientReadGate, TrendsRepository, TrendsService, NightsRepository, NightsService],
+  controllers: [ClinicalController, AlertHandlingController],
+  providers: [PatientReadGate, AlertHandlingService, TrendsRepository, TrendsService, NightsRepository, NightsService],
   exports: [PatientReadGate, TrendsRepository, NightsService],
 })
 export class ClinicalModule {}
