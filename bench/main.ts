@@ -14,7 +14,7 @@ import { formatTable, writeResult, type BenchResult } from './report.js';
 import { seedTrendHistory, timeTrendQuery, trendsEndpointPresent } from './trend-query.js';
 
 /** Environment passed through to the backend processes, so `INGEST_WRITERS=3 npm run bench` tunes the product. */
-const PASS_THROUGH = /^(INGEST_|DB_POOL_SIZE$|LOG_LEVEL$|NODE_OPTIONS$|UV_THREADPOOL_SIZE$|RULES_|ALERT)/;
+const PASS_THROUGH = /^(INGEST_|MQTT_SHARED_SUBSCRIPTIONS$|DB_POOL_SIZE$|LOG_LEVEL$|NODE_OPTIONS$|UV_THREADPOOL_SIZE$|RULES_|ALERT)/;
 const started = Date.now();
 const log = (m: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${m}\n`);
 

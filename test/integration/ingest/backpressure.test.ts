@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
 import pg from 'pg';
 import { MAX_PAYLOAD_BYTES } from '#protocol';
-import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-db.js';
+import { admin, createScratchDatabase, type ScratchDatabase } from '../../support/scratch-db.js';
 import { TestContext, type TestApp } from '../../support/test-app.js';
-import { PG_ADMIN_URL } from '../../support/test-env.js';
 import { connectPublisher, eventually, metricValue, publishReadings, recentTimes, startIngestApp } from './ingest-support.js';
 
 // The project-level testTimeout of jest.config.js is not applied (Jest 30): set it here.
@@ -16,16 +15,6 @@ const CONNECTIONS = 2;
 const DEVICES = 4;
 const MESSAGES_PER_DEVICE = 16;
 const SAMPLES_PER_MESSAGE = 1000;
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 /**
  * One readings message of 1000 SpO2 samples, about 137 KB: pretty-printed (valid JSON, the

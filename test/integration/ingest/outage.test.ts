@@ -3,6 +3,7 @@ import type { MqttClient } from 'mqtt';
 import pg from 'pg';
 import { migrate } from '../../../apps/server/src/database/migrator.js';
 import { MIGRATIONS_DIR } from '../../../apps/server/src/paths.js';
+import { admin } from '../../support/scratch-db.js';
 import { TestContext, type TestApp } from '../../support/test-app.js';
 import { PG_ADMIN_URL, TEST_DB_NAME } from '../../support/test-env.js';
 import { connectPublisher, eventually, metricValue, publishReadings, recentTimes, startIngestApp } from './ingest-support.js';
@@ -21,16 +22,6 @@ const DB_URL = (() => {
   return u.toString();
 })();
 const KILL_ALL = `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`;
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 describe('database outages: acknowledgements pause, nothing is lost, ingestion resumes by itself', () => {
   let t: TestApp;

@@ -32,17 +32,7 @@ export class AuditService {
     await queryable.query(
       `INSERT INTO audit_log (actor_id, actor_role, action, patient_id, target_type, target_id, ip, outcome, details)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        entry.actor?.userId ?? null,
-        entry.actor?.role ?? null,
-        entry.action,
-        entry.patientId ?? null,
-        entry.targetType ?? null,
-        entry.targetId ?? null,
-        entry.actor?.ip ?? null,
-        entry.outcome ?? 'success',
-        entry.details ? JSON.stringify(entry.details) : null,
-      ],
+      [...entryColumns(entry), entry.details ? JSON.stringify(entry.details) : null],
     );
   }
 
@@ -78,17 +68,7 @@ export class AuditService {
       await this.pool.query(
         `INSERT INTO audit_log (actor_id, actor_role, action, patient_id, target_type, target_id, ip, outcome, details)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, d.details::jsonb FROM unnest($9::text[]) WITH ORDINALITY AS d(details, n) ORDER BY d.n`,
-        [
-          entry.actor?.userId ?? null,
-          entry.actor?.role ?? null,
-          entry.action,
-          entry.patientId ?? null,
-          entry.targetType ?? null,
-          entry.targetId ?? null,
-          entry.actor?.ip ?? null,
-          entry.outcome ?? 'success',
-          details,
-        ],
+        [...entryColumns(entry), details],
       );
     } catch (err) {
       this.logger.error({ err, action: entry.action }, 'audit write failed');
@@ -105,4 +85,18 @@ export class AuditService {
       throw err;
     }
   }
+}
+
+/** actor_id, actor_role, action, patient_id, target_type, target_id, ip, outcome: the columns before details. */
+function entryColumns(entry: AuditEntry): unknown[] {
+  return [
+    entry.actor?.userId ?? null,
+    entry.actor?.role ?? null,
+    entry.action,
+    entry.patientId ?? null,
+    entry.targetType ?? null,
+    entry.targetId ?? null,
+    entry.actor?.ip ?? null,
+    entry.outcome ?? 'success',
+  ];
 }
