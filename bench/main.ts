@@ -4,7 +4,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../apps/server/src/paths.js';
 import { assemble } from './assemble.js';
-import { readProcStatus, startBackend, waitHealthy, type BackendProcess } from './backend.js';
+import { readProcStatus, scrapeMetric, startBackend, waitHealthy, type BackendProcess } from './backend.js';
 import { offeredReadingsPerSecond, parseBenchOptions, type BenchOptions } from './bench-options.js';
 import { checkpoint, prepareDatabase, startBroker } from './infra.js';
 import { countStored, runLoadPhase, type LoadPhaseResult } from './load-phase.js';
@@ -73,6 +73,9 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   log(`backend up: ${backends.all.map((b) => `${b.name} (ROLES=${b.roles}, pid ${b.proc.pid})`).join(', ')}`);
   // Consumers subscribe right after CONNACK: give the broker a moment before the first publish.
   await new Promise((r) => setTimeout(r, 1000));
+  const subscription = process.env.MQTT_SHARED_SUBSCRIPTIONS === 'true' ? '$share group' : 'one plain subscription';
+  const connectionsUp = await Promise.all(backends.ingest.map((b) => scrapeMetric(b, 'tm_ingest_connections_up')));
+  log(`ingest MQTT connections up: ${connectionsUp.join(' + ')} (${subscription})`);
 
   const nurseToken = await login(backends.api.url, population.nurse);
   const common = {
@@ -154,6 +157,9 @@ function startBackends(options: BenchOptions, databaseUrl: string, brokerUrl: st
     JWT_SECRET: randomBytes(32).toString('hex'),
     MIGRATE_ON_START: 'false',
     LOG_LEVEL: 'warn',
+    // As docker-compose runs one ingest process: one plain subscription (MQTT_SHARED_SUBSCRIPTIONS=true
+    // in the environment measures a $share group of INGEST_CONNECTIONS connections instead).
+    MQTT_SHARED_SUBSCRIPTIONS: 'false',
     INGEST_CONNECTIONS: String(options.ingestConnections),
     INGEST_SHARE_GROUP: 'bench',
     INGEST_CLIENT_ID_PREFIX: `bench-ingest-${randomBytes(3).toString('hex')}`,
