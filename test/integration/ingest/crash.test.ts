@@ -131,6 +131,7 @@ describe('ingest process killed mid-stream (child process, dedicated Mosquitto)'
       }
     });
     const mark = brokerLog().length;
+    let figures: { total: number; storedAtKill: number } | undefined;
     try {
       await eventually(async () => (await count(devices)) > 0, 20_000, 50);
       await new Promise((r) => setTimeout(r, 500));
@@ -142,6 +143,7 @@ describe('ingest process killed mid-stream (child process, dedicated Mosquitto)'
       await Promise.all(loops);
       const total = [...acked.values()].reduce((n, s) => n + s.length, 0);
       expect(storedAtKill).toBeLessThan(total * SAMPLES * 2);
+      figures = { total, storedAtKill };
 
       child = await startIngest();
       // Draining the broker's queue after the restart is slow on a loaded 2-core machine: bounded, generous.
@@ -169,5 +171,9 @@ describe('ingest process killed mid-stream (child process, dedicated Mosquitto)'
     }
     // The broker redelivered (DUP) what the killed process had received but not acknowledged.
     expect(brokerLog().slice(mark)).toMatch(new RegExp(`Sending PUBLISH to ${PREFIX}-\\d \\(d1, q1`));
+    console.log(
+      `ingest SIGKILL: 1 kill mid-stream; ${figures!.total} messages (${figures!.total * SAMPLES * 2} readings) acknowledged by the broker, ` +
+        `${figures!.storedAtKill} rows stored at the kill; after the restart every acknowledged reading stored exactly once: lost 0, duplicates 0`,
+    );
   }, 240_000);
 });

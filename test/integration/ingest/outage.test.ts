@@ -106,6 +106,10 @@ describe('database outages: acknowledgements pause, nothing is lost, ingestion r
     const perDevice = await pool.query(`SELECT device_id, count(*)::int AS n FROM readings WHERE device_id = ANY($1) GROUP BY 1`, [devices]);
     expect(perDevice.rows.map((r) => r.n)).toEqual([perDeviceExpected, perDeviceExpected, perDeviceExpected]);
     expect(await retried()).toBeGreaterThan(failuresBefore);
+    console.log(
+      `database connections killed: ${kills} backends terminated over ${rounds} round(s), ${(await retried()) - failuresBefore} commits retried; ` +
+        `${3 * perDeviceExpected} readings sent, all stored exactly once: lost 0`,
+    );
   }, 120_000);
 
   it('holds the acknowledgements while the database refuses connections, then catches up alone', async () => {
