@@ -4,7 +4,9 @@ import {
   effectiveSettings,
   evaluateDeviceSamples,
   GAP_SECONDS,
+  lastCompleteNight,
   lookbackMs,
+  nightKeyOf,
   restoreDeviceState,
   type DeviceRuleState,
   type RuleSettings,
@@ -87,6 +89,7 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
           }),
       ),
     );
+    this.noteLateDays(batches, patients, now);
     for (const patientId of new Set(batches.filter((b) => b.sessions.length > 0).map((b) => b.patientId))) {
       const starts = batches.filter((b) => b.patientId === patientId).flatMap((b) => b.sessions.map((s) => s.start));
       try {
@@ -98,6 +101,23 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
     }
     this.sweep(now);
     if (failures.length > 0) throw failures[0];
+  }
+
+  /** Samples of days already complete (a backlog uploaded late): their day's oximetry.baseline is evaluated again. */
+  private noteLateDays(batches: readonly StoredDeviceBatch[], patients: ReadonlyMap<string, PatientRuleContext>, now: number): void {
+    for (const batch of batches) {
+      const patient = patients.get(batch.patientId);
+      if (!patient || batch.samples.length === 0) continue;
+      const lastComplete = lastCompleteNight(now, patient.timezone);
+      // Samples are ascending: most batches (live data) end in the current day and start there too.
+      if (nightKeyOf(batch.samples[0]!.at, patient.timezone) > lastComplete) continue;
+      const days = new Set<string>();
+      for (const s of batch.samples) {
+        const day = nightKeyOf(s.at, patient.timezone);
+        if (day <= lastComplete) days.add(day);
+      }
+      this.trends.noteLateDays(patient.id, days);
+    }
   }
 
   private async evaluateDevice(batch: StoredDeviceBatch, patient: PatientRuleContext | undefined, now: number): Promise<void> {

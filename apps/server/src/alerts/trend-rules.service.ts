@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import {
   addDays,
   daysBetween,
@@ -20,6 +20,10 @@ import { RuleDataRepository, type PatientRuleContext } from './rule-data.reposit
 const NIGHTS_LOOKBACK = 45;
 /** A backlog of sessions re-evaluates at most this many of its nights (the latest ones). */
 const MAX_NIGHTS_PER_EVALUATION = 31;
+/** A backlog of samples re-evaluates oximetry.baseline for at most this many of its days (the latest). */
+const MAX_LATE_DAYS_PER_PATIENT = 31;
+/** Late days are evaluated once an upload has settled: a backlog comes in many messages. */
+export const LATE_DAYS_SETTLE_MS = 10_000;
 
 /**
  * Night rules (ventilation summaries) and oximetry.baseline (daily means), evaluated for a
@@ -32,8 +36,11 @@ const MAX_NIGHTS_PER_EVALUATION = 31;
  * night with no session as 0 h, and only once it is settled (SETTLE_HOURS after its end).
  */
 @Injectable()
-export class TrendRulesService {
+export class TrendRulesService implements OnModuleDestroy {
   private readonly logger = new Logger('TrendRules');
+  /** Per patient, complete days that received samples late (a backlog), not evaluated yet. */
+  private lateDays = new Map<string, Set<string>>();
+  private lateDaysTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly data: RuleDataRepository,
@@ -48,6 +55,41 @@ export class TrendRulesService {
     const nights = new Set(sessionStarts.map((s) => nightKeyOf(s, patient.timezone)));
     nights.add(nightKeyOf(span.latest, patient.timezone));
     return this.evaluateNights(patient, span.first, [...nights], 'unknown');
+  }
+
+  /**
+   * Samples of days already complete were stored (a device's backlog, uploaded late): the
+   * scheduler evaluated oximetry.baseline for those days before the data existed, so they are
+   * evaluated again, for each day, once the upload has settled (LATE_DAYS_SETTLE_MS). A backlog
+   * thus raises the baseline alert it contains (CONTRACT.md §3).
+   */
+  noteLateDays(patientId: string, days: Iterable<string>): void {
+    let pending = this.lateDays.get(patientId);
+    if (!pending) this.lateDays.set(patientId, (pending = new Set()));
+    for (const day of days) pending.add(day);
+    this.lateDaysTimer ??= setTimeout(() => void this.flushLateDays(), LATE_DAYS_SETTLE_MS);
+  }
+
+  /** Evaluates the pending late days now (the timer's work; tests call it directly). */
+  async flushLateDays(): Promise<number> {
+    clearTimeout(this.lateDaysTimer);
+    this.lateDaysTimer = undefined;
+    const pending = this.lateDays;
+    this.lateDays = new Map();
+    let count = 0;
+    for (const [patientId, days] of pending) {
+      try {
+        for (const day of [...days].sort().slice(-MAX_LATE_DAYS_PER_PATIENT)) count += await this.baselineForPatientId(patientId, day);
+      } catch (err) {
+        this.logger.error({ err, patientId }, 'oximetry.baseline of late days failed');
+      }
+    }
+    return count;
+  }
+
+  onModuleDestroy(): void {
+    clearTimeout(this.lateDaysTimer);
+    this.lateDaysTimer = undefined;
   }
 
   /**
