@@ -3,9 +3,11 @@ import {
   deviceSpokeAgain,
   effectiveSettings,
   evaluateDeviceSamples,
+  addDays,
   GAP_SECONDS,
   lastCompleteNight,
   lookbackMs,
+  nightEnd,
   nightKeyOf,
   restoreDeviceState,
   type DeviceRuleState,
@@ -26,6 +28,8 @@ interface DeviceEntry {
 
 /** A device idle this long is dropped from memory (rebuilt from the database when it speaks again). */
 const EVICT_AFTER_MS = 60 * 60_000;
+/** A backlog spans at most the backfill horizon (30 days by default): bounds the late days noted per batch. */
+const MAX_LATE_DAYS = 400;
 /** The smallest silence that can raise device.silent (its lowest accepted setting): below it, no check. */
 const MIN_SILENCE_MS = 60 * 60_000;
 
@@ -107,15 +111,21 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
   private noteLateDays(batches: readonly StoredDeviceBatch[], patients: ReadonlyMap<string, PatientRuleContext>, now: number): void {
     for (const batch of batches) {
       const patient = patients.get(batch.patientId);
-      if (!patient || batch.samples.length === 0) continue;
+      const first = batch.samples[0];
+      if (!patient || !first) continue;
+      // Samples are ascending: live data starts in the current day and costs this one comparison.
       const lastComplete = lastCompleteNight(now, patient.timezone);
-      // Samples are ascending: most batches (live data) end in the current day and start there too.
-      if (nightKeyOf(batch.samples[0]!.at, patient.timezone) > lastComplete) continue;
-      const days = new Set<string>();
+      const currentDayStart = nightEnd(lastComplete, patient.timezone);
+      if (first.at >= currentDayStart) continue;
+      let lastLate = first.at;
       for (const s of batch.samples) {
-        const day = nightKeyOf(s.at, patient.timezone);
-        if (day <= lastComplete) days.add(day);
+        if (s.at >= currentDayStart) break;
+        lastLate = s.at;
       }
+      // Every day from the first late sample's to the last one's (a day without data decides nothing).
+      const days: string[] = [];
+      const until = nightKeyOf(lastLate, patient.timezone);
+      for (let day = nightKeyOf(first.at, patient.timezone); day <= until && days.length <= MAX_LATE_DAYS; day = addDays(day, 1)) days.push(day);
       this.trends.noteLateDays(patient.id, days);
     }
   }
