@@ -5,7 +5,7 @@ import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, Max
 import { ALERT_STATUSES, type AlertStatus, type AlertView } from '#domain';
 import { CurrentUser, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { AppError } from '../common/app-error.js';
+import { assertFromBeforeTo, parseInstant } from '../common/instant.js';
 import { AlertLifecycleService } from './alert-lifecycle.service.js';
 import { AlertQueryService } from './alert-query.service.js';
 
@@ -25,17 +25,6 @@ export class AlertListQueryDto {
   @ApiPropertyOptional({ description: 'paging: only alerts with a smaller id (pass the last id of the previous page; the list is newest first)' })
   @IsOptional() @Matches(/^[1-9][0-9]{0,17}$/, { message: 'beforeId must be a positive integer' })
   beforeId?: string;
-}
-
-/**
- * An ISO-8601 instant as PostgreSQL reads it. ISO forms JavaScript cannot place in time (week or
- * ordinal dates) and years outside 1–9999 are a 400, not a database error.
- */
-function instant(name: string, value: string): string {
-  const ms = Date.parse(value);
-  const year = new Date(ms).getUTCFullYear();
-  if (!Number.isFinite(ms) || year < 1 || year > 9999) throw AppError.validation(`${name} must be an ISO-8601 date-time`, { fields: [`${name} must be an ISO-8601 date-time`] });
-  return new Date(ms).toISOString();
 }
 
 export class AlertNoteDto {
@@ -58,10 +47,10 @@ export class AlertsController {
     description: 'Optional filters: status, patientId, from/to (alerts active during [from, to): started before `to`, not resolved before `from`); paging: `limit` and `beforeId`.',
   })
   list(@CurrentUser() principal: Principal, @Query() q: AlertListQueryDto): Promise<AlertView[]> {
-    const from = q.from === undefined ? undefined : instant('from', q.from);
-    const to = q.to === undefined ? undefined : instant('to', q.to);
-    if (from && to && Date.parse(from) >= Date.parse(to)) throw AppError.validation('from must be before to', { fields: ['from must be before to'] });
-    return this.query.list(principal, { ...q, from, to });
+    const from = q.from === undefined ? undefined : parseInstant('from', q.from);
+    const to = q.to === undefined ? undefined : parseInstant('to', q.to);
+    if (from && to) assertFromBeforeTo(from, to);
+    return this.query.list(principal, { ...q, from: from?.toISOString(), to: to?.toISOString() });
   }
 
   @Get(':id')

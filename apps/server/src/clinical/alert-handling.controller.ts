@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagg
 import { IsISO8601 } from 'class-validator';
 import { CurrentUser, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { AppError } from '../common/app-error.js';
+import { parseInstant } from '../common/instant.js';
 import { AlertHandlingService, MAX_ALERT_HANDLING_DAYS, type AlertHandlingView } from './alert-handling.service.js';
 
 export class AlertHandlingQueryDto {
@@ -14,14 +14,6 @@ export class AlertHandlingQueryDto {
   @ApiProperty({ description: 'ISO-8601 (exclusive): alerts started before this instant', example: '2026-12-01T00:00:00Z' })
   @IsISO8601({ strict: true })
   to!: string;
-}
-
-/** ISO forms JavaScript cannot place in time (week or ordinal dates) and years outside 1–9999: 400. */
-function instant(name: string, value: string): Date {
-  const d = new Date(Date.parse(value));
-  const year = d.getUTCFullYear();
-  if (!Number.isFinite(d.getTime()) || year < 1 || year > 9999) throw AppError.validation(`${name} must be an ISO-8601 date-time`, { fields: [`${name} must be an ISO-8601 date-time`] });
-  return d;
 }
 
 /** The handling of a patient's alerts (names and notes) for the physician's pages (issue 5). */
@@ -40,6 +32,6 @@ export class AlertHandlingController {
       `events: [{ kind, at, by, note }] } (acknowledged, resolved, escalated and any event with a note), oldest first. At most ${MAX_ALERT_HANDLING_DAYS} days (RANGE_TOO_LARGE).`,
   })
   get(@Param('id') id: string, @Query() q: AlertHandlingQueryDto, @CurrentUser() principal: Principal): Promise<AlertHandlingView[]> {
-    return this.handling.read(principal, id, { from: instant('from', q.from), to: instant('to', q.to) });
+    return this.handling.read(principal, id, { from: parseInstant('from', q.from), to: parseInstant('to', q.to) });
   }
 }

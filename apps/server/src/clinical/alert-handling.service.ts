@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
+import { assertFromBeforeTo } from '../common/instant.js';
 import { PG_POOL } from '../database/database.module.js';
 import { PatientReadGate } from './patient-read.gate.js';
 
@@ -56,7 +57,7 @@ export class AlertHandlingService {
   async read(principal: Principal, patientId: string, q: { from: Date; to: Date }): Promise<AlertHandlingView[]> {
     const details = { from: q.from.toISOString(), to: q.to.toISOString() };
     const patient = await this.gate.open(principal, patientId, 'patient.alert_handling.read', details);
-    if (q.from.getTime() >= q.to.getTime()) throw AppError.validation('from must be before to', { fields: ['from must be before to'] });
+    assertFromBeforeTo(q.from, q.to);
     if (q.to.getTime() - q.from.getTime() > MAX_ALERT_HANDLING_DAYS * 86_400_000) {
       throw new AppError('RANGE_TOO_LARGE', `at most ${MAX_ALERT_HANDLING_DAYS} days per request`, { maxDays: MAX_ALERT_HANDLING_DAYS });
     }
