@@ -52,6 +52,14 @@ module.exports = {
       to: { path: '^apps/server/src/access/patient-scope\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'services-do-not-reach-the-database',
+      comment:
+        'services orchestrate, repositories own I/O: a *.service.ts imports neither pg nor TypeORM (a repository, or TransactionRunner, does the queries)',
+      severity: 'error',
+      from: { path: '^apps/server/src/.*\\.service\\.ts$' },
+      to: { path: 'node_modules/(pg|pg-[a-z-]+|typeorm)/' },
+    },
+    {
       name: 'no-circular-in-libs',
       severity: 'error',
       from: { path: '^libs/' },

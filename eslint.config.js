@@ -26,6 +26,28 @@ export default tseslint.config(
     },
   },
   {
+    // Services orchestrate; repositories own I/O (docs/architecture.md). A service that builds SQL
+    // is a query nobody else can find; .dependency-cruiser.cjs keeps `pg` out of services too.
+    files: ['apps/server/src/**/*.service.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: String.raw`TemplateElement[value.raw=/\b(SELECT|INSERT|UPDATE|DELETE|WITH)\b[\s\S]*\b(FROM|INTO|SET|WHERE|VALUES)\b/]`,
+          message: 'no SQL in a service: put the query in a repository',
+        },
+        {
+          selector: String.raw`Literal[value=/\b(SELECT|INSERT|UPDATE|DELETE|WITH)\b[\s\S]*\b(FROM|INTO|SET|WHERE|VALUES)\b/]`,
+          message: 'no SQL in a service: put the query in a repository',
+        },
+        {
+          selector: "CallExpression[callee.property.name='query']",
+          message: 'no SQL in a service: a repository runs the queries',
+        },
+      ],
+    },
+  },
+  {
     files: ['apps/server/public/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', localStorage: 'readonly', io: 'readonly', console: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', clearTimeout: 'readonly', clearInterval: 'readonly', Audio: 'readonly', AudioContext: 'readonly', navigator: 'readonly', location: 'readonly', URLSearchParams: 'readonly', sessionStorage: 'readonly', Intl: 'readonly', requestAnimationFrame: 'readonly', HTMLElement: 'readonly', Event: 'readonly', alert: 'readonly' } },
   },

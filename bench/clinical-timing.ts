@@ -18,7 +18,7 @@ import { NightsRepository } from '../apps/server/src/clinical/nights.repository.
 import { NightsService } from '../apps/server/src/clinical/nights.service.js';
 import { planTrend, type TrendBucket } from '../apps/server/src/clinical/trend-range.js';
 import { TrendsRepository } from '../apps/server/src/clinical/trends.repository.js';
-import type { PatientReadGate } from '../apps/server/src/clinical/patient-read.gate.js';
+import type { PatientAccessService } from '../apps/server/src/access/patient-access.service.js';
 import { percentile } from './stats.js';
 import { issuePatientScope } from '../apps/server/src/access/patient-scope.js';
 
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   try {
     const repo = new NightsRepository(pool);
-    const nights = new NightsService(undefined as unknown as PatientReadGate, repo);
+    const nights = new NightsService(undefined as unknown as PatientAccessService, repo);
     const trends = new TrendsRepository(pool);
     process.stdout.write(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     // "now" two hours after the seeded range: the last seeded night is yesterday evening's.

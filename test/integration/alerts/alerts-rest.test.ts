@@ -205,8 +205,11 @@ describe('REST: alerts and thresholds', () => {
       expect(ok.body.overrides).toEqual(body);
       expect(ok.body.effective['spo2.low']).toMatchObject({ threshold: 90, durationSeconds: 600 });
       expect(ok.body.updatedBy).toBe(physician.id);
-      const audit = await t.pool.query(`SELECT actor_id, details FROM audit_log WHERE action = 'thresholds.update' AND patient_id = $1`, [patient.id]);
+      const audit = await t.pool.query(`SELECT actor_id, details FROM audit_log WHERE action = 'thresholds.update' AND outcome = 'success' AND patient_id = $1`, [patient.id]);
       expect(audit.rows).toEqual([{ actor_id: physician.id, details: { before: {}, after: body } }]);
+      // The other team's attempts are traced by the access gate, denied, with no settings in them.
+      const denied = await t.pool.query(`SELECT action, details FROM audit_log WHERE actor_id = $1 AND outcome = 'denied' ORDER BY id`, [stranger.id]);
+      expect(denied.rows).toEqual([{ action: 'thresholds.update', details: null }, { action: 'thresholds.read', details: null }]);
       // PUT replaces: an empty body goes back to the defaults.
       const reset = await api<{ effective: Record<string, { threshold: number }> }>(t.url, 'PUT', path, physician.token, {});
       expect(reset.body.effective['spo2.low']!.threshold).toBe(88);

@@ -102,6 +102,25 @@ export class AlertRepository {
   }
 
   /** Physicians of the patient's care team: escalations reach them too. */
+  /** Alerts of the patients of `careTeamIds`, newest first, with the filters of GET /api/alerts. */
+  async listInTeams(
+    careTeamIds: string[],
+    q: { status?: AlertStatus; patientId?: string; limit?: number; from?: string; to?: string; beforeId?: string },
+  ): Promise<AlertRow[]> {
+    const { rows } = await this.pool.query<AlertRow>(
+      `${ALERT_SELECT}
+        WHERE p.care_team_id = ANY($1::uuid[])
+          AND ($2::text IS NULL OR a.status = $2)
+          AND ($3::uuid IS NULL OR a.patient_id = $3)
+          AND ($5::timestamptz IS NULL OR a.resolved_at IS NULL OR a.resolved_at >= $5)
+          AND ($6::timestamptz IS NULL OR a.started_at < $6)
+          AND ($7::bigint IS NULL OR a.id < $7)
+        ORDER BY a.id DESC LIMIT $4`,
+      [careTeamIds, q.status ?? null, q.patientId ?? null, q.limit ?? 200, q.from ?? null, q.to ?? null, q.beforeId ?? null],
+    );
+    return rows;
+  }
+
   async physiciansOfPatient(patientId: string, client: Pick<Pool, 'query'> = this.pool): Promise<string[]> {
     const { rows } = await client.query<{ id: string }>(
       `SELECT u.id FROM users u JOIN user_care_teams m ON m.user_id = u.id JOIN patients p ON p.care_team_id = m.care_team_id

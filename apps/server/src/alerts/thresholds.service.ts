@@ -38,45 +38,45 @@ export class ThresholdsService {
   ) {}
 
   async get(principal: Principal, patientId: string): Promise<ThresholdsView> {
-    const patient = await this.access.requireVisible(principal, patientId);
-    const view = await this.load(patient);
-    await this.audit.recordRead({ action: 'thresholds.read', actor: principal, patientId: patient.id, targetType: 'thresholds', targetId: patient.id });
-    return view;
+    return this.access.read(principal, patientId, { action: 'thresholds.read', target: { type: 'thresholds', id: patientId } }, (patient) =>
+      this.load(patient),
+    );
   }
 
   async put(principal: Principal, patientId: string, body: Record<string, unknown>): Promise<ThresholdsView> {
     if (principal.role !== 'physician') throw AppError.forbidden('only physicians set thresholds');
-    const patient = await this.access.requireVisible(principal, patientId);
-    const validation = validateOverrides(patient.profile, body);
-    if (!validation.ok) throw AppError.validation(validation.errors.join('; '), { fields: validation.errors });
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const before = await client.query<{ settings: unknown }>(`SELECT settings FROM patient_thresholds WHERE patient_id = $1 FOR UPDATE`, [patient.id]);
-      await client.query(
-        `INSERT INTO patient_thresholds (patient_id, settings, updated_by, updated_at) VALUES ($1, $2, $3, now())
-         ON CONFLICT (patient_id) DO UPDATE SET settings = EXCLUDED.settings, updated_by = EXCLUDED.updated_by, updated_at = now()`,
-        [patient.id, JSON.stringify(validation.overrides), principal.userId],
-      );
-      await this.audit.record(
-        {
-          action: 'thresholds.update',
-          actor: principal,
-          patientId: patient.id,
-          targetType: 'thresholds',
-          targetId: patient.id,
-          details: { before: before.rows[0]?.settings ?? {}, after: validation.overrides },
-        },
-        client,
-      );
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-    return this.load(patient);
+    return this.access.write(principal, patientId, { action: 'thresholds.update' }, async (patient) => {
+      const validation = validateOverrides(patient.profile, body);
+      if (!validation.ok) throw AppError.validation(validation.errors.join('; '), { fields: validation.errors });
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const before = await client.query<{ settings: unknown }>(`SELECT settings FROM patient_thresholds WHERE patient_id = $1 FOR UPDATE`, [patient.id]);
+        await client.query(
+          `INSERT INTO patient_thresholds (patient_id, settings, updated_by, updated_at) VALUES ($1, $2, $3, now())
+           ON CONFLICT (patient_id) DO UPDATE SET settings = EXCLUDED.settings, updated_by = EXCLUDED.updated_by, updated_at = now()`,
+          [patient.id, JSON.stringify(validation.overrides), principal.userId],
+        );
+        await this.audit.record(
+          {
+            action: 'thresholds.update',
+            actor: principal,
+            patientId: patient.id,
+            targetType: 'thresholds',
+            targetId: patient.id,
+            details: { before: before.rows[0]?.settings ?? {}, after: validation.overrides },
+          },
+          client,
+        );
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+      return this.load(patient);
+    });
   }
 
   private async load(patient: VisiblePatient): Promise<ThresholdsView> {

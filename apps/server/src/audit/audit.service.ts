@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
+import type { Principal } from '../auth/principal.js';
 import { PG_POOL } from '../database/database.module.js';
 
 export interface AuditEntry {
@@ -12,6 +13,11 @@ export interface AuditEntry {
   outcome?: 'success' | 'failure' | 'denied';
   /** Free-form context. Never names, INS or measurements: ids and parameters only. */
   details?: Record<string, unknown>;
+}
+
+/** The audit log's "who" for a professional's request. */
+export function actorOf(principal: Principal): NonNullable<AuditEntry['actor']> {
+  return { userId: principal.userId, role: principal.role, ip: principal.ip };
 }
 
 /** Patient ids recorded in one audit entry of a read covering several patients (a list). */

@@ -1,46 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
+import { Injectable } from '@nestjs/common';
+import { PatientAccessService } from '../access/patient-access.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { assertFromBeforeTo } from '../common/instant.js';
-import { PG_POOL } from '../database/database.module.js';
-import { PatientReadGate } from './patient-read.gate.js';
+import { AlertHandlingRepository, type AlertHandlingView } from './alert-handling.repository.js';
+
+export type { AlertActorView, AlertHandlingEventView, AlertHandlingView } from './alert-handling.repository.js';
 
 /** At most this span per request: a year of a patient's alerts with their events stays small. */
 export const MAX_ALERT_HANDLING_DAYS = 400;
-
-export interface AlertActorView {
-  id: string;
-  /** The user's display name, else the username. */
-  name: string;
-  role: string;
-}
-
-export interface AlertHandlingEventView {
-  kind: 'acknowledged' | 'resolved' | 'escalated' | 'raised' | 'occurrence' | 'severity';
-  at: string;
-  /** null: the system (rules engine, escalation job). */
-  by: AlertActorView | null;
-  note: string | null;
-}
-
-export interface AlertHandlingView {
-  alertId: string;
-  acknowledgedBy: AlertActorView | null;
-  resolvedBy: AlertActorView | null;
-  /** Human handling (acknowledged, resolved, escalated) and every event that has a note, oldest first. */
-  events: AlertHandlingEventView[];
-}
-
-interface Row {
-  alert_id: string;
-  acknowledged_by: AlertActorView | null;
-  resolved_by: AlertActorView | null;
-  events: Array<Omit<AlertHandlingEventView, 'at'> & { at: string }>;
-}
-
-const actor = (alias: string) =>
-  `CASE WHEN ${alias}.id IS NULL THEN NULL ELSE json_build_object('id', ${alias}.id, 'name', COALESCE(${alias}.display_name, ${alias}.username), 'role', ${alias}.role) END`;
 
 /**
  * Who handled a patient's alerts and what they wrote: the names behind acknowledgedBy / resolvedBy
@@ -50,35 +18,20 @@ const actor = (alias: string) =>
 @Injectable()
 export class AlertHandlingService {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
-    private readonly gate: PatientReadGate,
+    private readonly access: PatientAccessService,
+    private readonly repository: AlertHandlingRepository,
   ) {}
 
   async read(principal: Principal, patientId: string, q: { from: Date; to: Date }): Promise<AlertHandlingView[]> {
     const details = { from: q.from.toISOString(), to: q.to.toISOString() };
-    const patient = await this.gate.open(principal, patientId, 'patient.alert_handling.read', details);
-    assertFromBeforeTo(q.from, q.to);
-    if (q.to.getTime() - q.from.getTime() > MAX_ALERT_HANDLING_DAYS * 86_400_000) {
-      throw new AppError('RANGE_TOO_LARGE', `at most ${MAX_ALERT_HANDLING_DAYS} days per request`, { maxDays: MAX_ALERT_HANDLING_DAYS });
-    }
-    const { rows } = await this.pool.query<Row>(
-      `SELECT a.id::text AS alert_id, ${actor('ua')} AS acknowledged_by, ${actor('ur')} AS resolved_by,
-              COALESCE((SELECT json_agg(json_build_object('kind', e.kind, 'at', e.at, 'by', ${actor('u')}, 'note', e.note) ORDER BY e.id)
-                          FROM alert_events e LEFT JOIN users u ON u.id = e.actor_id
-                         WHERE e.alert_id = a.id AND (e.kind IN ('acknowledged', 'resolved', 'escalated') OR e.note IS NOT NULL)), '[]'::json) AS events
-         FROM alerts a
-         LEFT JOIN users ua ON ua.id = a.acknowledged_by
-         LEFT JOIN users ur ON ur.id = a.resolved_by
-        WHERE a.patient_id = $1 AND a.started_at < $3 AND (a.resolved_at IS NULL OR a.resolved_at >= $2)
-        ORDER BY a.id`,
-      [patient.id, q.from, q.to],
-    );
-    await this.gate.served(principal, patientId, 'patient.alert_handling.read', { ...details, count: rows.length });
-    return rows.map((r) => ({
-      alertId: r.alert_id,
-      acknowledgedBy: r.acknowledged_by,
-      resolvedBy: r.resolved_by,
-      events: r.events.map((e) => ({ kind: e.kind, at: new Date(e.at).toISOString(), by: e.by, note: e.note })),
-    }));
+    return this.access.read(principal, patientId, { action: 'patient.alert_handling.read', details }, async (patient, note) => {
+      assertFromBeforeTo(q.from, q.to);
+      if (q.to.getTime() - q.from.getTime() > MAX_ALERT_HANDLING_DAYS * 86_400_000) {
+        throw new AppError('RANGE_TOO_LARGE', `at most ${MAX_ALERT_HANDLING_DAYS} days per request`, { maxDays: MAX_ALERT_HANDLING_DAYS });
+      }
+      const handling = await this.repository.handling(patient, q.from, q.to);
+      note({ count: handling.length });
+      return handling;
+    });
   }
 }

@@ -4,14 +4,14 @@ import { AlertHandlingService } from './alert-handling.service.js';
 import { ClinicalController } from './clinical.controller.js';
 import { NightsRepository } from './nights.repository.js';
 import { NightsService } from './nights.service.js';
-import { PatientReadGate } from './patient-read.gate.js';
+import { AlertHandlingRepository } from './alert-handling.repository.js';
 import { TrendsRepository } from './trends.repository.js';
 import { TrendsService } from './trends.service.js';
 
 /** Physicians' trends, nights and reports (issue 5). */
 @Module({
   controllers: [ClinicalController, AlertHandlingController],
-  providers: [PatientReadGate, AlertHandlingService, TrendsRepository, TrendsService, NightsRepository, NightsService],
-  exports: [PatientReadGate, TrendsRepository, NightsService],
+  providers: [AlertHandlingRepository, AlertHandlingService, TrendsRepository, TrendsService, NightsRepository, NightsService],
+  exports: [TrendsRepository, NightsService],
 })
 export class ClinicalModule {}

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { planNights, summarizeOximetry } from '#domain';
+import { PatientAccessService } from '../access/patient-access.service.js';
 import type { PatientScope } from '../access/patient-scope.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { MAX_NIGHTS, type NightDto } from './clinical.dto.js';
 import { NightsRepository, type NightOximetry } from './nights.repository.js';
-import { PatientReadGate } from './patient-read.gate.js';
 
 const HOUR_MS = 3_600_000;
 /** Part of the cache fingerprint: bump it whenever the oximetry computation changes. */
@@ -21,17 +21,16 @@ const round = (x: number | null | undefined, digits: number): number | null =>
 @Injectable()
 export class NightsService {
   constructor(
-    private readonly gate: PatientReadGate,
+    private readonly access: PatientAccessService,
     private readonly nights: NightsRepository,
   ) {}
 
   async nightsOf(principal: Principal, patientId: string, q: { days: number; until?: string }, now: Date): Promise<NightDto[]> {
     const details = { days: q.days, ...(q.until ? { until: q.until } : {}) };
-    const patient = await this.gate.open(principal, patientId, 'patient.nights.read', details);
-    if (q.days > MAX_NIGHTS) throw new AppError('RANGE_TOO_LARGE', `at most ${MAX_NIGHTS} nights per request`, { maxDays: MAX_NIGHTS });
-    const rows = await this.compute(patient, q.days, now, q.until);
-    await this.gate.served(principal, patientId, 'patient.nights.read', details);
-    return rows;
+    return this.access.read(principal, patientId, { action: 'patient.nights.read', details }, (patient) => {
+      if (q.days > MAX_NIGHTS) throw new AppError('RANGE_TOO_LARGE', `at most ${MAX_NIGHTS} nights per request`, { maxDays: MAX_NIGHTS });
+      return this.compute(patient, q.days, now, q.until);
+    });
   }
 
   /** The nights of a patient the caller was given access to (the scope is the proof). */

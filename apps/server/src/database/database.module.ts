@@ -1,34 +1,13 @@
-import { Global, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import pg from 'pg';
+import type pg from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { withSessionSettings } from '../config/database-url.js';
+import { PG_POOL, productConnectionString, resilientPg } from './database-pool.js';
+import { TransactionRunner } from './transaction.js';
 
-/** Injection token of the shared `pg` pool used for the time series and hand-written SQL. */
-export const PG_POOL = Symbol('PG_POOL');
-
-// Return bigint ids (alerts, events) as strings and timestamps as Date: the defaults of pg,
-// stated here so that nobody changes them by accident. numeric/int8 stay strings.
-
-export function createPool(url: string, max: number, applicationName: string): pg.Pool {
-  // JIT compilation costs more than it saves on these short OLTP and trend queries (measured:
-  // 2.6 s of a 3.5 s raw-bucket query was JIT).
-  // In the URL, not as `options`: pg lets the URL's own options (DATABASE_APP_ROLE's role) win.
-  const pool = new pg.Pool({ connectionString: withSessionSettings(url, { jit: 'off' }), max, application_name: applicationName });
-  // An idle client that loses its connection (database restart) must not crash the process.
-  pool.on('error', () => undefined);
-  // ... nor one killed while checked out between two queries (its next query fails instead).
-  pool.on('connect', (client) => client.on('error', () => undefined));
-  return pool;
-}
-
-@Injectable()
-class PoolCloser implements OnApplicationShutdown {
-  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
-  async onApplicationShutdown(): Promise<void> {
-    await this.pool.end().catch(() => undefined);
-  }
-}
+export { createPool, PG_POOL } from './database-pool.js';
 
 /**
  * Says at start, loudly, when the audit log is not append-only for the role the application runs
@@ -73,8 +52,10 @@ export async function auditLogRole(pool: Pick<pg.Pool, 'query'>): Promise<{ role
 }
 
 /**
- * Two ways to the same database: `pg` (PG_POOL) for readings and hand-tuned SQL, TypeORM for the
- * relational entities (each feature module registers its own with TypeOrmModule.forFeature).
+ * One connection pool, two ways to use it: TypeORM for the relational entities (each feature
+ * module registers its own with TypeOrmModule.forFeature) and `pg` (PG_POOL) for the time series
+ * and hand-tuned SQL. PG_POOL *is* TypeORM's pool, so the process holds one set of connections,
+ * sized by DB_POOL_SIZE, and a transaction (TransactionRunner) spans both (docs/database.md).
  */
 @Global()
 @Module({
@@ -83,24 +64,28 @@ export async function auditLogRole(pool: Pick<pg.Pool, 'query'>): Promise<{ role
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
         type: 'postgres' as const,
-        url: config.database.url,
+        url: productConnectionString(config.database.url!),
+        driver: resilientPg,
         autoLoadEntities: true,
+        // The SQL migrations (migrations/, database/migrator.ts) are the one source of the schema.
         synchronize: false,
         migrationsRun: false,
-        poolSize: Math.max(2, Math.ceil(config.database.poolSize / 2)),
-        applicationName: 'telemonitoring-typeorm',
+        poolSize: config.database.poolSize,
+        applicationName: 'telemonitoring',
+        poolErrorHandler: () => undefined,
       }),
     }),
   ],
   providers: [
     {
       provide: PG_POOL,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => createPool(config.database.url!, config.database.poolSize, 'telemonitoring'),
+      inject: [DataSource],
+      // TypeORM closes it when the application shuts down (after every beforeApplicationShutdown).
+      useFactory: (dataSource: DataSource) => (dataSource.driver as PostgresDriver).master as pg.Pool,
     },
-    PoolCloser,
+    TransactionRunner,
     AuditRoleCheck,
   ],
-  exports: [PG_POOL],
+  exports: [PG_POOL, TransactionRunner],
 })
 export class DatabaseModule {}

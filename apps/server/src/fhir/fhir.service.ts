@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
-import { PatientReadGate } from '../clinical/patient-read.gate.js';
+import { PatientAccessService } from '../access/patient-access.service.js';
 import { planTrend, TREND_BUCKETS } from '../clinical/trend-range.js';
 import { TrendsRepository } from '../clinical/trends.repository.js';
 import { decodeCursor, encodeCursor, type ObservationSearch } from './fhir-search.js';
@@ -24,7 +24,7 @@ export interface RequestUrls {
 @Injectable()
 export class FhirService {
   constructor(
-    private readonly gate: PatientReadGate,
+    private readonly access: PatientAccessService,
     private readonly repository: FhirRepository,
     private readonly trends: TrendsRepository,
   ) {}
@@ -37,17 +37,18 @@ export class FhirService {
       bucket: search.bucket,
       count: search.count,
     };
-    const patient = await this.gate.open(principal, search.patientId, 'fhir.observation.search', details);
-    const page = search.bucket ? await this.aggregatePage(patient, search, now) : await this.rawPage(patient, search);
-    const entries = page.resources.map((resource) => ({ fullUrl: `${urls.base}/fhir/Observation/${resource.id}`, resource }));
-    let next: string | undefined;
-    if (page.nextCursor) {
-      const url = new URL(urls.self);
-      url.searchParams.set('_cursor', page.nextCursor);
-      next = url.toString();
-    }
-    await this.gate.served(principal, search.patientId, 'fhir.observation.search', { ...details, returned: entries.length });
-    return searchBundle(entries, { self: urls.self, next }, now);
+    return this.access.read(principal, search.patientId, { action: 'fhir.observation.search', details }, async (patient, note) => {
+      const page = search.bucket ? await this.aggregatePage(patient, search, now) : await this.rawPage(patient, search);
+      const entries = page.resources.map((resource) => ({ fullUrl: `${urls.base}/fhir/Observation/${resource.id}`, resource }));
+      let next: string | undefined;
+      if (page.nextCursor) {
+        const url = new URL(urls.self);
+        url.searchParams.set('_cursor', page.nextCursor);
+        next = url.toString();
+      }
+      note({ returned: entries.length });
+      return searchBundle(entries, { self: urls.self, next }, now);
+    });
   }
 
   private async rawPage(patient: PatientScope, search: ObservationSearch): Promise<{ resources: Resource[]; nextCursor?: string }> {
@@ -103,22 +104,21 @@ export class FhirService {
   }
 
   async readPatient(principal: Principal, patientId: string): Promise<Resource> {
-    const patient = await this.gate.open(principal, patientId, 'fhir.patient.read');
-    await this.gate.served(principal, patientId, 'fhir.patient.read', undefined, { type: 'Patient', id: patientId });
-    return patientResource(patient);
+    return this.access.read(principal, patientId, { action: 'fhir.patient.read', target: { type: 'Patient', id: patientId } }, async (patient) =>
+      patientResource(patient),
+    );
   }
 
   /** A device is visible exactly when its patient is. */
   async readDevice(principal: Principal, fhirId: string): Promise<Resource> {
     const device = /^[A-Za-z0-9.-]{3,64}$/.test(fhirId) ? await this.repository.device(deviceIdFromFhir(fhirId)) : undefined;
     if (!device) throw AppError.notFound('device');
+    const audit = { action: 'fhir.device.read', details: { deviceId: device.deviceId }, target: { type: 'Device', id: device.deviceId } };
     try {
-      await this.gate.open(principal, device.patientId, 'fhir.device.read', { deviceId: device.deviceId });
+      return await this.access.read(principal, device.patientId, audit, async () => deviceResource(device));
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND') throw AppError.notFound('device');
       throw err;
     }
-    await this.gate.served(principal, device.patientId, 'fhir.device.read', undefined, { type: 'Device', id: device.deviceId });
-    return deviceResource(device);
   }
 }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService, actorOf } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AdminLogRepository } from './admin-log.repository.js';
 import { DEFAULT_PAGE, type AuditEntryView, type AuditQueryDto, type RejectionsQueryDto, type RejectionView } from './admin-query.dto.js';
 import { AppError } from '../common/app-error.js';
-import { actorOf } from './registry-audit.js';
 
 /** The admin's view of the audit log and of rejected device input. Reading either is itself audited. */
 @Injectable()

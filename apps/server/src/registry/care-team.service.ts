@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService, actorOf } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { PG_POOL } from '../database/database.module.js';
 import { CareTeamRepository } from './care-team.repository.js';
-import { actorOf } from './registry-audit.js';
 import { inTransaction, mapDatabaseError } from './registry-sql.js';
 import type { CareTeamView } from './registry.views.js';
 

@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { isUuid, PatientAccessService } from '../access/patient-access.service.js';
-import { AuditService } from '../audit/audit.service.js';
+import { isUuid, PatientAccessService, type NoteRead } from '../access/patient-access.service.js';
+import { AuditService, actorOf } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { PG_POOL } from '../database/database.module.js';
 import { CareTeamRepository } from './care-team.repository.js';
 import { DeviceRepository } from './device.repository.js';
 import { PatientRepository, type PatientRecord } from './patient.repository.js';
-import { actorOf } from './registry-audit.js';
 import { inTransaction, mapDatabaseError } from './registry-sql.js';
 import type { CreatePatientDto } from './registry.dto.js';
 import type { DeviceView, PatientDeviceView, PatientView } from './registry.views.js';
@@ -65,29 +64,34 @@ export class PatientRegistryService {
   }
 
   async get(principal: Principal, patientId: string): Promise<PatientView> {
-    let patient: PatientRecord;
-    if (principal.role === 'admin') {
-      const found = isUuid(patientId) ? await this.patients.findById(patientId) : undefined;
-      if (!found) throw AppError.notFound('patient');
-      patient = found;
-    } else {
-      patient = await this.access.requireVisible(principal, patientId);
-    }
-    const devices = await this.devices.ofPatients([patient.id]);
-    await this.audit.recordRead({ action: 'patient.read', actor: actorOf(principal), patientId: patient.id, targetType: 'patient', targetId: patient.id });
-    return toView(patient, devices);
+    const audit = { action: 'patient.read', target: { type: 'patient', id: patientId } };
+    if (principal.role !== 'admin') return this.access.read(principal, patientId, audit, (patient) => this.withDevices(patient));
+    // An admin manages the registry: every patient, audited like a professional's read.
+    const found = isUuid(patientId) ? await this.patients.findById(patientId) : undefined;
+    if (!found) throw AppError.notFound('patient');
+    const view = await this.withDevices(found);
+    await this.audit.recordRead({ action: audit.action, actor: actorOf(principal), patientId: found.id, targetType: 'patient', targetId: found.id });
+    return view;
   }
 
   async list(principal: Principal): Promise<PatientView[]> {
-    const patients = principal.role === 'admin' ? await this.patients.listAll() : await this.access.listVisible(principal);
-    const devices = await this.devices.ofPatients(patients.map((p) => p.id));
-    const byPatient = new Map<string, DeviceView[]>();
-    for (const d of devices) byPatient.set(d.patientId, [...(byPatient.get(d.patientId) ?? []), d]);
-    await this.audit.recordPatientsRead(
-      { action: 'patient.list', actor: actorOf(principal), targetType: 'patient', details: { count: patients.length } },
-      patients.map((p) => p.id),
-    );
-    return patients.map((p) => toView(p, byPatient.get(p.id) ?? []));
+    const audit = { action: 'patient.list', target: { type: 'patient' } };
+    const withDevices = async (patients: PatientRecord[], note?: NoteRead) => {
+      note?.({ count: patients.length });
+      const devices = await this.devices.ofPatients(patients.map((p) => p.id));
+      const byPatient = new Map<string, DeviceView[]>();
+      for (const d of devices) byPatient.set(d.patientId, [...(byPatient.get(d.patientId) ?? []), d]);
+      return patients.map((p) => toView(p, byPatient.get(p.id) ?? []));
+    };
+    const idsOf = (views: PatientView[]) => views.map((v) => v.id);
+    if (principal.role !== 'admin') return this.access.readList(principal, audit, withDevices, idsOf);
+    const views = await withDevices(await this.patients.listAll());
+    await this.audit.recordPatientsRead({ action: audit.action, actor: actorOf(principal), targetType: 'patient', details: { count: views.length } }, idsOf(views));
+    return views;
+  }
+
+  private async withDevices(patient: PatientRecord): Promise<PatientView> {
+    return toView(patient, await this.devices.ofPatients([patient.id]));
   }
 }
 

@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService, actorOf } from '../audit/audit.service.js';
 import { hashSecret } from '../auth/password.js';
 import type { Principal } from '../auth/principal.js';
 import { isUuid } from '../access/patient-access.service.js';
 import { AppError } from '../common/app-error.js';
 import { PG_POOL } from '../database/database.module.js';
 import { CareTeamRepository } from './care-team.repository.js';
-import { actorOf } from './registry-audit.js';
 import { inTransaction, mapDatabaseError, type Queryable } from './registry-sql.js';
 import type { CreateUserDto, UpdateUserDto } from './registry.dto.js';
 import type { UserView } from './registry.views.js';
