@@ -38,6 +38,21 @@ module.exports = {
       },
     },
     {
+      name: 'apps-reach-sim-by-package-import',
+      comment:
+        'the server uses the simulator as a package: `#devices-sim` (package.json "imports"), never a relative path into devices-sim/, so the build maps it to dist/ and the sim can move',
+      severity: 'error',
+      from: { path: '^apps/' },
+      to: { path: '^devices-sim/', dependencyTypesNot: ['aliased-subpath-import'] },
+    },
+    {
+      name: 'apps-reach-sim-through-its-index',
+      comment: "only the simulator's public API (devices-sim/src/index.ts), not its internals",
+      severity: 'error',
+      from: { path: '^apps/' },
+      to: { path: '^devices-sim/', pathNot: '^devices-sim/src/index\\.ts$' },
+    },
+    {
       name: 'domain-is-the-bottom',
       severity: 'error',
       from: { path: '^libs/domain/' },

@@ -8,6 +8,7 @@ const common = {
     '^#domain$': '<rootDir>/libs/domain/src/index.ts',
     '^#protocol$': '<rootDir>/libs/protocol/src/index.ts',
     '^#rules$': '<rootDir>/libs/rules/src/index.ts',
+    '^#devices-sim$': '<rootDir>/devices-sim/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };

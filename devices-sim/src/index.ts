@@ -7,7 +7,7 @@ export { Rng, OuProcess, hashSeed } from './generators/prng.js';
 export { generateDeviceStream, eventTime, type DeviceEvent, type DeviceStreamOptions, type PublishEvent } from './generators/device-stream.js';
 export { OximeterModel } from './generators/oximeter.generator.js';
 export { generateVentilatorNight } from './generators/ventilator.generator.js';
-export { planNight, anchorNightIndex, nightIndexAt, PROFILE_BASELINES, type NightPlan } from './generators/night-plan.js';
+export { planNight, anchorNightIndex, nightIndexAt, PROFILE_BASELINES, DAY_MS, type NightPlan } from './generators/night-plan.js';
 export { toReadingsPayload, toSamplePayload, toSessionPayload } from './generators/payload.js';
 export {
   SCENARIOS,

@@ -1,31 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { buildBadInputCases } from '../../../devices-sim/src/bad-input/bad-input-cases.js';
-import { runBadInput } from '../../../devices-sim/src/bad-input/bad-input-runner.js';
-import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
+import { buildBadInputCases, runBadInput } from '#devices-sim';
+import { eventually } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
-import { clearRetainedStatus, waitForIngest } from './sim-support.js';
+import { useSimBackend } from './sim-support.js';
 
 jest.setTimeout(60_000);
 
 // Checked both in the rejections table and through GET /api/admin/rejections.
 describe('bad-input mode: every case is recorded with the reason the simulator expects', () => {
-  let t: TestApp;
-  const used: string[] = [];
-  beforeAll(async () => {
-    t = await startTestApp({ roles: ['api', 'ingest'] });
-    await waitForIngest(t);
-  });
-  afterAll(async () => {
-    await clearRetainedStatus(used);
-    await t?.close();
-  });
+  const sim = useSimBackend();
 
   it('records each rejection (device, topic, reason) and stores the good samples beside the bad ones', async () => {
-    const team = await t.ctx.newCareTeam();
-    const patient = await t.ctx.newPatient(team.id);
-    const device = await t.ctx.newDevice(patient.id, 'oximeter');
-    used.push(device.deviceId);
+    const { t } = sim;
+    const [device] = (await sim.newPatient('hypercapnic', ['oximeter'])).devices;
     const unknownDeviceId = `GHOST-${randomUUID().slice(0, 12)}`;
     const now = Date.now();
     const admin = await t.ctx.newUser('admin');

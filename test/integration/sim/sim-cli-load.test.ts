@@ -1,15 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readCredentials, type LoadSummary } from '#devices-sim';
 import { PROJECT_ROOT } from '../../../apps/server/src/paths.js';
-import type { LoadSummary } from '../../../devices-sim/src/load/load-runner.js';
-import { readCredentials } from '../../../devices-sim/src/provisioning/credentials-store.js';
-import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
+import { eventually } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
-import { clearRetainedStatus, readingCount, waitForIngest } from './sim-support.js';
+import { readingCount, useSimBackend } from './sim-support.js';
 
 jest.setTimeout(90_000);
 
@@ -25,21 +23,10 @@ const READINGS_PER_LOAD_SAMPLE = 3;
  * summary and the --json summary agree with what the backend stored.
  */
 describe('npm run sim -- --load --provision (CLI, real backend)', () => {
-  let t: TestApp;
-  let dir: string;
-  const used: string[] = [];
-  beforeAll(async () => {
-    t = await startTestApp({ roles: ['api', 'ingest'] });
-    dir = await mkdtemp(join(tmpdir(), 'sim-load-'));
-    await waitForIngest(t);
-  });
-  afterAll(async () => {
-    await clearRetainedStatus(used);
-    await rm(dir, { recursive: true, force: true });
-    await t?.close();
-  });
+  const sim = useSimBackend({ tempDir: 'sim-load-' });
 
   it('provisions 3 devices, publishes 2 msg/s × 10 samples each for 3 s, and every acknowledged sample is stored', async () => {
+    const { t, used, dir } = sim;
     const admin = await t.ctx.newUser('admin');
     const credentials = join(dir, 'creds.json');
     const json = join(dir, 'summary.json');

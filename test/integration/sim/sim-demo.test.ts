@@ -1,26 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { startDemoSimulation, type DemoDevice } from '../../../devices-sim/src/run/demo-simulation.js';
-import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
+import { describe, expect, it, jest } from '@jest/globals';
+import { startDemoSimulation, type DemoDevice } from '#devices-sim';
+import { eventually } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
-import { alertRules, clearRetainedStatus, waitForIngest } from './sim-support.js';
+import { alertRules, useSimBackend } from './sim-support.js';
 
 jest.setTimeout(90_000);
 
 // The backend's demo starts the simulator in-process (startDemoSimulation): acute alerts must
 // come within the first minute. Needs ingestion and the rules engine.
 describe('demo simulation: alerts within the first minute', () => {
-  let t: TestApp;
-  const used: string[] = [];
-  beforeAll(async () => {
-    t = await startTestApp({ roles: ['api', 'ingest'] });
-    await waitForIngest(t);
-  });
-  afterAll(async () => {
-    await clearRetainedStatus(used);
-    await t?.close();
-  });
+  const sim = useSimBackend();
 
   it('raises the critical drop and the desaturation within a minute, nothing for the stable patient, and stops', async () => {
+    const { t, used } = sim;
     const team = await t.ctx.newCareTeam();
     const critical = await t.ctx.newPatient(team.id, 'hypercapnic');
     const desat = await t.ctx.newPatient(team.id, 'hypercapnic');

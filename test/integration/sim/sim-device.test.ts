@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import mqtt, { type MqttClient } from 'mqtt';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { SimDevice } from '#devices-sim';
 import { parseStatusPayload, readingsTopic, statusTopic } from '#protocol';
-import { SimDevice } from '../../../devices-sim/src/device/sim-device.js';
 import { eventually } from '../../support/test-app.js';
-import { DedicatedBroker } from './sim-support.js';
+import { useDedicatedBroker } from './sim-support.js';
 
 // jest ignores testTimeout inside a project entry: set it here
 jest.setTimeout(60_000);
@@ -21,14 +19,7 @@ async function observe(url: string, filter: string, opts: { clientId?: string; c
 }
 
 describe('simulated device on MQTT (own broker)', () => {
-  let broker: DedicatedBroker;
-  beforeAll(async () => {
-    broker = await DedicatedBroker.create(18881);
-    await broker.start();
-  });
-  afterAll(async () => {
-    await broker.destroy();
-  });
+  const broker = useDedicatedBroker(18881);
 
   it('publishes a retained online status on connect, and its Last Will (retained offline) when it drops off', async () => {
     const deviceId = `OX-${randomUUID().slice(0, 8)}`;
@@ -89,28 +80,16 @@ describe('simulated device on MQTT (own broker)', () => {
 });
 
 describe('simulated device against a broker with per-device credentials and ACL', () => {
-  let broker: DedicatedBroker;
   const a = { id: `OX-${randomUUID().slice(0, 8)}`, secret: randomUUID() };
   const b = { id: `OX-${randomUUID().slice(0, 8)}`, secret: randomUUID() };
-  beforeAll(async () => {
-    broker = await DedicatedBroker.create(18882, [
-      'allow_anonymous false',
-      `password_file ${'PLACEHOLDER'}`,
-      `acl_file ${'PLACEHOLDER_ACL'}`,
-    ]);
-    const passwd = join(broker.dir, 'passwd');
-    const acl = join(broker.dir, 'acl');
-    execFileSync('mosquitto_passwd', ['-c', '-b', passwd, a.id, a.secret]);
-    execFileSync('mosquitto_passwd', ['-b', passwd, b.id, b.secret]);
-    execFileSync('mosquitto_passwd', ['-b', passwd, 'observer', 'observer-pw']);
-    const { readFile, writeFile } = await import('node:fs/promises');
-    await writeFile(acl, 'user observer\ntopic read tm/#\n\npattern readwrite tm/v1/devices/%u/#\n');
-    const conf = join(broker.dir, 'mosquitto.conf');
-    await writeFile(conf, (await readFile(conf, 'utf8')).replace('PLACEHOLDER_ACL', acl).replace('PLACEHOLDER', passwd));
-    await broker.start();
-  });
-  afterAll(async () => {
-    await broker.destroy();
+  const broker = useDedicatedBroker(18882, {
+    users: [
+      { username: a.id, password: a.secret },
+      { username: b.id, password: b.secret },
+      { username: 'observer', password: 'observer-pw' },
+    ],
+    // the observer reads everything; a device reads and writes its own topics only
+    acl: 'user observer\ntopic read tm/#\n\npattern readwrite tm/v1/devices/%u/#\n',
   });
 
   it('connects with its own secret and is refused with another', async () => {

@@ -1,35 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, it, jest } from '@jest/globals';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readCredentials, writeCredentials } from '../../../devices-sim/src/provisioning/credentials-store.js';
-import { provision } from '../../../devices-sim/src/provisioning/provisioner.js';
-import { hashSeed } from '../../../devices-sim/src/generators/prng.js';
-import { runSimulation } from '../../../devices-sim/src/run/simulation.js';
-import { assignScenarios, devicesFor } from '../../../devices-sim/src/scenarios/scenario-catalogue.js';
-import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
+import { assignScenarios, devicesFor, hashSeed, provision, readCredentials, runSimulation, writeCredentials } from '#devices-sim';
+import { eventually } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
-import { clearRetainedStatus, readingCount, waitForIngest } from './sim-support.js';
+import { readingCount, useSimBackend } from './sim-support.js';
 
 jest.setTimeout(60_000);
 
 // Needs the admin registry REST (apps/server/src/registry/devices.controller.ts) and ingestion.
 describe('--provision through the REST API, then devices connect with their own credentials', () => {
-  let t: TestApp;
-  let dir: string;
-  const used: string[] = [];
-  beforeAll(async () => {
-    t = await startTestApp({ roles: ['api', 'ingest'] });
-    dir = await mkdtemp(join(tmpdir(), 'sim-creds-'));
-    await waitForIngest(t);
-  });
-  afterAll(async () => {
-    await clearRetainedStatus(used);
-    await rm(dir, { recursive: true, force: true });
-    await t?.close();
-  });
+  const sim = useSimBackend({ tempDir: 'sim-creds-' });
 
   it('registers patients and devices, keeps the secrets in a 0600 file, reuses them, and the devices get data in', async () => {
+    const { t, used, dir } = sim;
     const admin = await t.ctx.newUser('admin');
     const plans = assignScenarios(3, 'mixed'); // stable (hypercapnic: 2 devices), critical-drop, stable (standard)
     const creds = await provision({ apiUrl: t.url, adminToken: admin.token, plans });
@@ -71,6 +55,7 @@ describe('--provision through the REST API, then devices connect with their own 
   });
 
   it('refuses to provision without an admin', async () => {
+    const { t } = sim;
     const nurse = await t.ctx.newUser('nurse');
     await expect(provision({ apiUrl: t.url, adminToken: nurse.token, plans: assignScenarios(1, 'stable') })).rejects.toThrow(/403/);
   });

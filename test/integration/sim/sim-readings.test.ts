@@ -1,31 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { DAY_MS } from '../../../devices-sim/src/generators/night-plan.js';
-import { runSimulation, simulationStreams, type SimulationOptions } from '../../../devices-sim/src/run/simulation.js';
-import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
+import { describe, expect, it, jest } from '@jest/globals';
+import { DAY_MS, runSimulation, simulationStreams, type SimulationOptions } from '#devices-sim';
+import { eventually } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
-import { alertRules, clearRetainedStatus, expectedStorage, readingCount, waitForIngest } from './sim-support.js';
+import { alertRules, expectedStorage, readingCount, useSimBackend } from './sim-support.js';
 
 jest.setTimeout(60_000);
 
 // Needs ingestion (apps/server/src/ingest/mqtt-consumer.ts).
 describe('simulated devices → broker → ingestion → readings', () => {
-  let t: TestApp;
-  const used: string[] = [];
-  beforeAll(async () => {
-    t = await startTestApp({ roles: ['api', 'ingest'] });
-    await waitForIngest(t);
-  });
-  afterAll(async () => {
-    await clearRetainedStatus(used);
-    await t?.close();
-  });
+  const sim = useSimBackend();
 
   it('a stable NIV patient: 3 days of history then live, every value and session stored once, status reported', async () => {
-    const team = await t.ctx.newCareTeam();
-    const patient = await t.ctx.newPatient(team.id, 'hypercapnic');
-    const oximeter = await t.ctx.newDevice(patient.id, 'oximeter');
-    const ventilator = await t.ctx.newDevice(patient.id, 'ventilator');
-    used.push(oximeter.deviceId, ventilator.deviceId);
+    const { t } = sim;
+    const { devices } = await sim.newPatient('hypercapnic', ['oximeter', 'ventilator']);
+    const [oximeter, ventilator] = devices;
     const options: Omit<SimulationOptions, 'mqttUrl'> & { now: number } = {
       now: Date.now(),
       historyMs: 3 * DAY_MS,
@@ -35,10 +23,7 @@ describe('simulated devices → broker → ingestion → readings', () => {
         {
           scenario: 'stable',
           seed: 5,
-          devices: [
-            { ...oximeter, kind: 'oximeter' },
-            { ...ventilator, kind: 'ventilator' },
-          ],
+          devices,
         },
       ],
     };
@@ -68,11 +53,10 @@ describe('simulated devices → broker → ingestion → readings', () => {
   });
 
   it('refuses nothing of a clock-skewed device within the tolerance', async () => {
-    const team = await t.ctx.newCareTeam();
-    const patient = await t.ctx.newPatient(team.id, 'hypercapnic');
-    const oximeter = await t.ctx.newDevice(patient.id, 'oximeter');
-    used.push(oximeter.deviceId);
-    const options = { now: Date.now(), historyMs: 3_600_000, durationMs: 3000, patients: [{ scenario: 'clock-skew' as const, seed: 2, devices: [{ ...oximeter, kind: 'oximeter' as const }] }] };
+    const { t } = sim;
+    const { patient, devices } = await sim.newPatient('hypercapnic', ['oximeter']);
+    const [oximeter] = devices;
+    const options = { now: Date.now(), historyMs: 3_600_000, durationMs: 3000, patients: [{ scenario: 'clock-skew' as const, seed: 2, devices }] };
     const expected = expectedStorage(simulationStreams(options), options.now + 300_000);
     await runSimulation({ ...options, mqttUrl: TEST_MQTT_URL });
     await eventually(async () => (await readingCount(t, [oximeter.deviceId])) === expected.totalRows, 30_000);

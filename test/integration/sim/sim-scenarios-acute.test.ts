@@ -1,11 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { DeviceKind } from '#domain';
-import { runSimulation, simulationStreams, type SimulatedDevice, type SimulationOptions } from '../../../devices-sim/src/run/simulation.js';
-import { SCENARIOS, type ScenarioId } from '../../../devices-sim/src/scenarios/scenario-catalogue.js';
-import { historyRunFor } from '../../../devices-sim/src/scenarios/scenario-run.js';
-import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
+import { describe, expect, it, jest } from '@jest/globals';
+import { historyRunFor, runSimulation, SCENARIOS, simulationStreams, type ScenarioId, type SimulationOptions } from '#devices-sim';
+import { eventually } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
-import { alertRules, clearRetainedStatus, expectedStorage, readingCount, waitForIngest } from './sim-support.js';
+import { alertRules, expectedStorage, readingCount, useSimBackend } from './sim-support.js';
 
 jest.setTimeout(60_000);
 
@@ -16,24 +13,11 @@ jest.setTimeout(60_000);
  * (apps/server/src/alerts/rule-evaluation.service.ts).
  */
 describe('acute scenarios → the rule they are named for (real backend, accelerated time)', () => {
-  let t: TestApp;
-  const used: string[] = [];
-  beforeAll(async () => {
-    t = await startTestApp({ roles: ['api', 'ingest'] });
-    await waitForIngest(t);
-  });
-  afterAll(async () => {
-    await clearRetainedStatus(used);
-    await t?.close();
-  });
+  const sim = useSimBackend();
 
   async function play(scenario: ScenarioId, seed: number): Promise<{ patientId: string; now: number }> {
-    const def = SCENARIOS[scenario];
-    const team = await t.ctx.newCareTeam();
-    const patient = await t.ctx.newPatient(team.id, def.profile);
-    const devices: SimulatedDevice[] = [];
-    for (const kind of ['oximeter'] as DeviceKind[]) devices.push({ ...(await t.ctx.newDevice(patient.id, kind)), kind });
-    used.push(...devices.map((d) => d.deviceId));
+    const { t } = sim;
+    const { patient, devices } = await sim.newPatient(SCENARIOS[scenario].profile, ['oximeter']);
     const now = Date.now();
     const run = historyRunFor(scenario, now);
     const options: Omit<SimulationOptions, 'mqttUrl'> & { now: number } = {
@@ -53,6 +37,7 @@ describe('acute scenarios → the rule they are named for (real backend, acceler
   it.each(['critical-drop', 'nocturnal-desaturation', 'sustained-hypoxaemia', 'over-oxygenation', 'tachycardia', 'bradycardia', 'stable'] as const)(
     '%s',
     async (scenario) => {
+      const { t } = sim;
       const { patientId } = await play(scenario, 3);
       const expected = [...SCENARIOS[scenario].expectedRules].sort();
       // every sample is stored; the rules run after each commit
@@ -63,6 +48,7 @@ describe('acute scenarios → the rule they are named for (real backend, acceler
   );
 
   it('offline-backlog: the desaturation inside the backlog uploaded late raises spo2.low, dated in the past', async () => {
+    const { t } = sim;
     const { patientId, now } = await play('offline-backlog', 4);
     await eventually(async () => (await alertRules(t, patientId)).includes('spo2.low'), 20_000);
     expect(await alertRules(t, patientId)).toEqual(['spo2.low']);

@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { runSimulation, simulationStreams, type SimulatedDevice, type SimulationOptions } from '../../../devices-sim/src/run/simulation.js';
-import { SCENARIOS, type ScenarioId } from '../../../devices-sim/src/scenarios/scenario-catalogue.js';
-import { historyRunFor } from '../../../devices-sim/src/scenarios/scenario-run.js';
-import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
+import { describe, expect, it, jest } from '@jest/globals';
+import { historyRunFor, runSimulation, SCENARIOS, simulationStreams, type ScenarioId, type SimulationOptions } from '#devices-sim';
+import { eventually } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
-import { activeAlertRules, alertRules, clearRetainedStatus, expectedStorage, readingCount, ruleJobs, waitForIngest } from './sim-support.js';
+import { activeAlertRules, alertRules, expectedStorage, readingCount, ruleJobs, useSimBackend } from './sim-support.js';
 
 jest.setTimeout(120_000);
 
@@ -15,24 +13,12 @@ jest.setTimeout(120_000);
  * Needs ingestion, the rules engine and apps/server/src/alerts/alert-jobs.service.ts.
  */
 describe('multi-night scenarios → the rules they are named for', () => {
-  let t: TestApp;
-  const used: string[] = [];
-  beforeAll(async () => {
-    t = await startTestApp({ roles: ['api', 'ingest'] });
-    await waitForIngest(t);
-  });
-  afterAll(async () => {
-    await clearRetainedStatus(used);
-    await t?.close();
-  });
+  const sim = useSimBackend();
 
   async function play(scenario: ScenarioId, seed: number, historyDays?: number): Promise<string> {
+    const { t } = sim;
     const def = SCENARIOS[scenario];
-    const team = await t.ctx.newCareTeam();
-    const patient = await t.ctx.newPatient(team.id, def.profile);
-    const devices: SimulatedDevice[] = [];
-    for (const kind of def.devices) devices.push({ ...(await t.ctx.newDevice(patient.id, kind)), kind });
-    used.push(...devices.map((d) => d.deviceId));
+    const { patient, devices } = await sim.newPatient(def.profile, def.devices);
     const now = Date.now();
     const run = historyRunFor(scenario, now);
     const options: Omit<SimulationOptions, 'mqttUrl'> & { now: number } = {
@@ -59,6 +45,7 @@ describe('multi-night scenarios → the rules they are named for', () => {
   }
 
   it.each(['mask-leak', 'high-ahi', 'poor-adherence', 'irregular-usage', 'exacerbation'] as const)('%s', async (scenario) => {
+    const { t } = sim;
     const patientId = await play(scenario, 2);
     const expected = [...SCENARIOS[scenario].expectedRules].sort();
     await eventually(async () => (await activeAlertRules(t, patientId)).length >= expected.length, 20_000);
@@ -71,16 +58,16 @@ describe('multi-night scenarios → the rules they are named for', () => {
   // are still in flight must not count them as 0 h of use (a false niv.adherence /
   // niv.usage_variability alert that resolves itself a second later is still a nurse's alert).
   it('stable with two weeks of history trips nothing, not even for a moment', async () => {
+    const { t } = sim;
     const patientId = await play('stable', 2, 14);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await alertRules(t, patientId)).toEqual([]);
   });
 
   it('device-silent: the device drops off (Last Will), and the silence job a day later raises device.silent', async () => {
-    const team = await t.ctx.newCareTeam();
-    const patient = await t.ctx.newPatient(team.id, 'hypercapnic');
-    const device = { ...(await t.ctx.newDevice(patient.id, 'oximeter')), kind: 'oximeter' as const };
-    used.push(device.deviceId);
+    const { t } = sim;
+    const { patient, devices } = await sim.newPatient('hypercapnic', ['oximeter']);
+    const [device] = devices;
     const now = Date.now();
     // live: 10 minutes of history, then silent 2 s after the start
     await runSimulation({ mqttUrl: TEST_MQTT_URL, now, historyMs: 600_000, patients: [{ scenario: 'device-silent', seed: 1, devices: [device], eventAt: now + 2000 }] });

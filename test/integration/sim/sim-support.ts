@@ -1,15 +1,71 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import mqtt from 'mqtt';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import type { DeviceKind, PatientProfile } from '#domain';
+import type { DeviceEvent, SimulatedDevice } from '#devices-sim';
 import { parseReadingsPayload, readingsTopic, statusTopic } from '#protocol';
-import type { DeviceEvent } from '../../../devices-sim/src/generators/device-stream.js';
-import { eventually, type TestApp } from '../../support/test-app.js';
+import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
 
+/** What a simulator test against the real backend works with; ready once the suite's beforeAll ran. */
+export interface SimBackend {
+  /** The app (roles api and ingest) with its pool and test context, its ingestion subscribed. */
+  readonly t: TestApp;
+  /** Device ids the suite used: their retained status is cleared from the shared broker at the end. */
+  readonly used: string[];
+  /** The suite's scratch directory (with `tempDir`), removed at the end. */
+  readonly dir: string;
+  /** A care team with one patient and a device of each kind, recorded in `used`. */
+  newPatient(profile: PatientProfile, kinds: readonly DeviceKind[]): Promise<{ patient: { id: string }; devices: ProvisionedDevice[] }>;
+}
 
+export type ProvisionedDevice = SimulatedDevice & { secret: string };
+
+/**
+ * The one set-up of the simulator suites that need the backend: call it in the `describe`; it
+ * starts the app and waits for ingestion before the tests, and tears down after them.
+ */
+export function useSimBackend(options: { tempDir?: string } = {}): SimBackend {
+  let app: TestApp | undefined;
+  let scratch: string | undefined;
+  const used: string[] = [];
+  beforeAll(async () => {
+    app = await startTestApp({ roles: ['api', 'ingest'] });
+    if (options.tempDir) scratch = await mkdtemp(join(tmpdir(), options.tempDir));
+    await waitForIngest(app);
+  });
+  afterAll(async () => {
+    await clearRetainedStatus(used);
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await app?.close();
+  });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is set up in beforeAll: use it inside a test`);
+    return value;
+  };
+  return {
+    get t() {
+      return ready(app, 'the backend');
+    },
+    used,
+    get dir() {
+      return ready(scratch, 'the scratch directory (useSimBackend({ tempDir }))');
+    },
+    async newPatient(profile, kinds) {
+      const t = ready(app, 'the backend');
+      const team = await t.ctx.newCareTeam();
+      const patient = await t.ctx.newPatient(team.id, profile);
+      const devices: ProvisionedDevice[] = [];
+      for (const kind of kinds) devices.push({ ...(await t.ctx.newDevice(patient.id, kind)), kind });
+      used.push(...devices.map((d) => d.deviceId));
+      return { patient, devices };
+    },
+  };
+}
 
 /**
  * Waits until the app's ingestion is subscribed and storing: a canary device publishes a sample
@@ -76,27 +132,62 @@ export async function ruleJobs(t: TestApp): Promise<RuleJobs> {
   return t.app.get(mod.AlertJobsService, { strict: false });
 }
 
-/** A dedicated Mosquitto on a port of this helper's range, with its own config and persistence. */
+/** Per-device logins and an ACL for a dedicated broker (mosquitto_passwd, acl_file). */
+export interface BrokerAuth {
+  users: Array<{ username: string; password: string }>;
+  acl: string;
+}
+
+/**
+ * A dedicated Mosquitto on a port of this helper's range, with its own config and persistence,
+ * started before the suite's tests and removed after them: call it in the `describe`.
+ */
+export function useDedicatedBroker(port: number, auth?: BrokerAuth): DedicatedBroker {
+  const broker = new DedicatedBroker(port, auth);
+  beforeAll(async () => {
+    await broker.create();
+    await broker.start();
+  });
+  afterAll(async () => {
+    await broker.destroy();
+  });
+  return broker;
+}
+
 export class DedicatedBroker {
   private process: ChildProcess | undefined;
-  private constructor(
+  private dir: string | undefined;
+
+  constructor(
     readonly port: number,
-    readonly dir: string,
-    private readonly conf: string,
+    private readonly auth?: BrokerAuth,
   ) {}
 
-  static async create(port: number, extraConfig: string[] = []): Promise<DedicatedBroker> {
+  /** Writes its configuration (and the logins and ACL) into a fresh temp directory. */
+  async create(): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'sim-broker-'));
-    const conf = join(dir, 'mosquitto.conf');
+    this.dir = dir;
     // `user`: when started as root, stay root (the temp dir is root's); ignored otherwise
-    const lines = [`listener ${port} 127.0.0.1`, `user ${userInfo().username}`, 'persistence true', `persistence_location ${dir}/`, 'max_queued_messages 100000', ...extraConfig];
-    if (!extraConfig.some((l) => l.startsWith('allow_anonymous'))) lines.push('allow_anonymous true');
-    await writeFile(conf, `${lines.join('\n')}\n`);
-    return new DedicatedBroker(port, dir, conf);
+    const lines = [`listener ${this.port} 127.0.0.1`, `user ${userInfo().username}`, 'persistence true', `persistence_location ${dir}/`, 'max_queued_messages 100000'];
+    if (this.auth) {
+      const passwd = join(dir, 'passwd');
+      const acl = join(dir, 'acl');
+      this.auth.users.forEach(({ username, password }, i) => execFileSync('mosquitto_passwd', [...(i === 0 ? ['-c'] : []), '-b', passwd, username, password]));
+      await writeFile(acl, this.auth.acl);
+      lines.push('allow_anonymous false', `password_file ${passwd}`, `acl_file ${acl}`);
+    } else {
+      lines.push('allow_anonymous true');
+    }
+    await writeFile(this.conf, `${lines.join('\n')}\n`);
   }
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  private get conf(): string {
+    if (!this.dir) throw new Error('the broker is created in beforeAll');
+    return join(this.dir, 'mosquitto.conf');
   }
 
   async start(): Promise<void> {
@@ -118,7 +209,7 @@ export class DedicatedBroker {
 
   async destroy(): Promise<void> {
     await this.stop();
-    await rm(this.dir, { recursive: true, force: true });
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }
 

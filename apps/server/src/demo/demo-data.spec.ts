@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { SCENARIOS } from '../../../../devices-sim/src/index.js';
+import { SCENARIOS } from '#devices-sim';
 import { DEMO_PATIENTS, DEMO_USERS } from './demo-data.js';
 
 describe('demo data', () => {

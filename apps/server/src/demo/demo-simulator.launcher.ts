@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { startDemoSimulation, type DemoSimulation } from '../../../../devices-sim/src/index.js';
+import { startDemoSimulation, type DemoSimulation } from '#devices-sim';
 import type { DemoDevice } from './demo-data.js';
 
 export interface DemoSimulatorOptions {
