@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { runLoad, type LoadRecord } from '../devices-sim/src/index.js';
+import { runLoad, type LoadRecord } from '#devices-sim';
 import { READINGS_PER_SAMPLE } from './bench-options.js';
 import type { LoadSummary, LoadWorkerInput, LoadWorkerMessage, PublishMark } from './load-protocol.js';
 

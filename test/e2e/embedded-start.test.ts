@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { RuleId } from '#domain';
 import { DEMO_PATIENTS } from '../../apps/server/src/demo/demo-data.js';
-import { SCENARIOS } from '../../devices-sim/src/scenarios/scenario-catalogue.js';
+import { SCENARIOS } from '#devices-sim';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
