@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DeviceRegistryEvents } from '../events/device-registry-events.js';
-import { backoff } from './reading-batcher.js';
+import { backoff } from '../common/backoff.js';
 import { DeviceRepository, type DeviceInfo } from './device.repository.js';
 
 interface Entry {

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { READINGS_FILTER, STATUS_FILTER } from '#protocol';
 import type { AppConfig } from '../config/app-config.js';
-import { backoff } from './reading-batcher.js';
+import { backoff } from '../common/backoff.js';
 import { InflightBudget } from './inflight-budget.js';
 import { InflightMessage, type AckTarget } from './inflight-message.js';
 import type { IngestMetrics } from './ingest.metrics.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { IngestBatch } from './ingest-batch.js';
 import { InflightMessage } from './inflight-message.js';
 import type { CommitResult } from './reading.repository.js';
-import { backoff, ReadingBatcher, type BatchSink, type BatcherOptions } from './reading-batcher.js';
+import { ReadingBatcher, type BatchSink, type BatcherOptions } from './reading-batcher.js';
 
 const device = { deviceId: 'OX-1', patientId: '00000000-0000-4000-8000-000000000001', kind: 'oximeter' as const, active: true };
 
@@ -203,19 +203,5 @@ describe('ReadingBatcher', () => {
     await jest.advanceTimersByTimeAsync(500);
     await expect(drained).resolves.toBe(false);
     batcher.stop();
-  });
-});
-
-describe('backoff', () => {
-  it.each([
-    [1, 100],
-    [2, 200],
-    [3, 400],
-    [10, 5000],
-    [1000, 5000],
-  ])('attempt %i waits about %i ms', (attempt, expected) => {
-    expect(backoff(attempt, 100, 5000, () => 0.5)).toBe(expected);
-    expect(backoff(attempt, 100, 5000, () => 0)).toBe(Math.round(expected * 0.8));
-    expect(backoff(attempt, 100, 5000, () => 1)).toBe(Math.round(expected * 1.2));
   });
 });

@@ -1,3 +1,4 @@
+import { backoff } from '../common/backoff.js';
 import type { CommitResult } from './reading.repository.js';
 import type { IngestBatch } from './ingest-batch.js';
 import type { InflightMessage } from './inflight-message.js';
@@ -176,12 +177,6 @@ export class ReadingBatcher {
     }
     return true;
   }
-}
-
-/** Exponential back-off with ±20 % jitter, so that several writers do not retry in step. */
-export function backoff(attempt: number, initialMs: number, maxMs: number, random = Math.random): number {
-  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 20));
-  return Math.round(base * (0.8 + 0.4 * random()));
 }
 
 /** Unref'd: a retry pending at shutdown must not keep the process alive. */
