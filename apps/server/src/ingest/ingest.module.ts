@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '../metrics/metrics.module.js';
 import { DeviceCache } from './device-cache.js';
-import { DeviceRepository } from './device.repository.js';
+import { IngestDeviceRepository } from './ingest-device.repository.js';
 import { IngestMetrics } from './ingest.metrics.js';
 import { IngestService } from './ingest.service.js';
 import { ReadingRepository } from './reading.repository.js';
@@ -11,7 +11,7 @@ import { ReadingRepository } from './reading.repository.js';
 @Module({
   providers: [
     { provide: IngestMetrics, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => new IngestMetrics(registry) },
-    DeviceRepository,
+    IngestDeviceRepository,
     DeviceCache,
     ReadingRepository,
     IngestService,

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { loadConfig } from '../config/app-config.js';
 import { StoredReadingsHub } from '../events/event-hubs.js';
 import type { DeviceCache } from './device-cache.js';
-import type { DeviceInfo, DeviceRepository } from './device.repository.js';
+import type { DeviceInfo, IngestDeviceRepository } from './ingest-device.repository.js';
 import type { IngestBatch } from './ingest-batch.js';
 import { IngestMetrics } from './ingest.metrics.js';
 import { IngestService } from './ingest.service.js';
@@ -22,7 +22,7 @@ function setup(device: DeviceInfo) {
   } as unknown as ReadingRepository;
   const devices = { peek: () => device, load: async () => device } as unknown as DeviceCache;
   const config = loadConfig({ JWT_SECRET: 'unit-secret-0123456789abcdef0123456789', INGEST_BATCH_MAX_DELAY_MS: '1' });
-  const service = new IngestService(config, new IngestMetrics(new Registry()), devices, {} as DeviceRepository, readings, new StoredReadingsHub());
+  const service = new IngestService(config, new IngestMetrics(new Registry()), devices, {} as IngestDeviceRepository, readings, new StoredReadingsHub());
   const acked: InflightMessage[] = [];
   const message = (deviceId: string, payload: string) =>
     new InflightMessage({ settle: (m) => acked.push(m) }, 0, 1, `tm/v1/devices/${deviceId}/readings`, Buffer.from(payload), Date.now(), 0, payload.length);

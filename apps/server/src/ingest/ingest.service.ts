@@ -12,7 +12,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { StoredReadingsHub } from '../events/event-hubs.js';
 import type { StoredDeviceBatch } from '../events/stored-readings.js';
 import { DeviceCache } from './device-cache.js';
-import { DeviceRepository, type DeviceInfo } from './device.repository.js';
+import { IngestDeviceRepository, type DeviceInfo } from './ingest-device.repository.js';
 import type { InflightMessage } from './inflight-message.js';
 import { IngestBatch } from './ingest-batch.js';
 import { IngestMetrics } from './ingest.metrics.js';
@@ -55,7 +55,7 @@ export class IngestService implements MessageHandler, BatchSink, OnApplicationBo
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: IngestMetrics,
     private readonly devices: DeviceCache,
-    private readonly deviceRepository: DeviceRepository,
+    private readonly deviceRepository: IngestDeviceRepository,
     private readonly readings: ReadingRepository,
     private readonly hub: StoredReadingsHub,
   ) {
