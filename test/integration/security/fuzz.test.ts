@@ -78,7 +78,7 @@ function signature(r: ParseResult): string {
   return JSON.stringify([r.samples, r.sessions, r.rejected.map((x) => [x.kind, x.index, x.reason])]);
 }
 
-/** What ingestion writes for a readings payload of an active device (mirrors IngestService.route). */
+/** What ingestion writes for a readings payload of an active device (mirrors MessageValidator.route). */
 function readingsOutcome(deviceId: string, kind: DeviceKind, payload: Buffer, nowMs: number): Outcome | undefined {
   const result = parseReadingsPayload(payload, window(nowMs));
   // The server parses a little later: a timestamp that a byte flip put near an edge of the

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../config/app-config.js';
 import { DeviceRegistryEvents } from '../events/device-registry-events.js';
 import { DeviceCache } from './device-cache.js';
-import type { DeviceInfo, DeviceRepository } from './device.repository.js';
+import type { DeviceInfo, IngestDeviceRepository } from './ingest-device.repository.js';
 
 describe('DeviceCache', () => {
   const config = loadConfig({ JWT_SECRET: 'unit-secret-0123456789abcdef0123456789', INGEST_DEVICE_CACHE_TTL_MS: '60000' });
@@ -15,7 +15,7 @@ describe('DeviceCache', () => {
         queries++;
         return ids.flatMap((id) => (table.has(id) ? [table.get(id)!] : []));
       },
-    } as unknown as DeviceRepository;
+    } as unknown as IngestDeviceRepository;
     const events = new DeviceRegistryEvents();
     const cache = new DeviceCache(repository, config, events);
     return { table, events, cache, queries: () => queries };

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DeviceRegistryEvents } from '../events/device-registry-events.js';
-import { backoff } from './reading-batcher.js';
-import { DeviceRepository, type DeviceInfo } from './device.repository.js';
+import { backoff } from '../common/backoff.js';
+import { IngestDeviceRepository, type DeviceInfo } from './ingest-device.repository.js';
 
 interface Entry {
   /** null: no such device (cached too, so a flood from an unknown id costs no query per message). */
@@ -36,7 +36,7 @@ export class DeviceCache implements OnModuleDestroy {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly repository: DeviceRepository,
+    private readonly repository: IngestDeviceRepository,
     @Inject(APP_CONFIG) config: AppConfig,
     registryEvents: DeviceRegistryEvents,
   ) {

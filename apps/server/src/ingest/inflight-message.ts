@@ -1,5 +1,5 @@
 import type { DeviceChannel } from '#protocol';
-import type { DeviceInfo } from './device.repository.js';
+import type { DeviceInfo } from './ingest-device.repository.js';
 
 /** Where a committed message is acknowledged: the MQTT connection it came from. */
 export interface AckTarget {

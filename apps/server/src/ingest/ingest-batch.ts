@@ -1,7 +1,7 @@
 import { SESSION_FIELD_NAMES, type SessionField } from '#domain';
 import type { ParsedSample, ParsedSession, RejectionReason, StatusPayload } from '#protocol';
 import type { StoredDeviceBatch } from '../events/stored-readings.js';
-import type { DeviceInfo } from './device.repository.js';
+import type { DeviceInfo } from './ingest-device.repository.js';
 import type { InflightMessage } from './inflight-message.js';
 
 /** Longest topic kept in a rejection row (a topic may be up to 64 KiB). */

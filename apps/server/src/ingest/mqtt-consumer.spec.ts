@@ -3,9 +3,11 @@ import { Logger } from '@nestjs/common';
 import type { IPublishPacket } from 'mqtt';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../config/app-config.js';
+import { InflightBudget } from './inflight-budget.js';
 import type { InflightMessage } from './inflight-message.js';
 import { IngestMetrics } from './ingest.metrics.js';
-import { MqttConsumer } from './mqtt-consumer.js';
+import type { MessageRouter } from './message-router.js';
+import { MqttConsumer, type BudgetSource } from './mqtt-consumer.js';
 
 const MiB = 1_048_576;
 
@@ -23,12 +25,16 @@ class FakeConnection {
   }
 }
 
-/** A consumer that is never started (no connections): its receive/release path is driven directly. */
+/** A consumer that is never started (no connections): its receive path and the budget's release are driven directly. */
 function setup(maxInflightBytes = MiB, handle: (m: InflightMessage) => void = () => undefined) {
   const registry = new Registry();
   const config = loadConfig({ JWT_SECRET: 'unit-secret-0123456789abcdef0123456789', INGEST_MAX_INFLIGHT_BYTES: String(maxInflightBytes) });
   const accepted: InflightMessage[] = [];
-  const consumer = new MqttConsumer(config, { accept: (m) => (accepted.push(m), handle(m)) }, new IngestMetrics(registry));
+  const metrics = new IngestMetrics(registry);
+  // As IngestModule builds it: shared with the rules hand-over, which releases.
+  const budget = new InflightBudget<BudgetSource>(config.ingest.maxInflightBytes, metrics, (connection) => connection.resumed());
+  const router = { accept: (m: InflightMessage) => (accepted.push(m), handle(m)) } as unknown as MessageRouter;
+  const consumer = new MqttConsumer(config, metrics, budget, router);
   const gauge = async (name: string) => Number((await registry.getSingleMetricAsString(name)).split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
   /** Delivers one packet as mqtt.js's handleMessage would; returns what its callback received (undefined while held). */
   const deliver = (connection: FakeConnection, bytes: number, qos: 0 | 1 = 1, id = 1) => {
@@ -37,7 +43,7 @@ function setup(maxInflightBytes = MiB, handle: (m: InflightMessage) => void = ()
     consumer.receive(connection as never, packet, (err?: Error) => void calls.push(err));
     return calls;
   };
-  return { consumer, accepted, gauge, deliver };
+  return { consumer, budget, accepted, gauge, deliver };
 }
 
 describe('MqttConsumer back-pressure (in-flight byte budget)', () => {
@@ -57,7 +63,7 @@ describe('MqttConsumer back-pressure (in-flight byte budget)', () => {
   });
 
   it('holds the callback of the connection whose message uses the budget up, and of any other that takes one, until released', async () => {
-    const { consumer, gauge, deliver } = setup(MiB);
+    const { budget, gauge, deliver } = setup(MiB);
     const a = new FakeConnection();
     const b = new FakeConnection();
     const first = deliver(a, MiB - 100, 1, 1); // MiB - 36 bytes: under
@@ -69,9 +75,9 @@ describe('MqttConsumer back-pressure (in-flight byte budget)', () => {
     expect(await gauge('tm_ingest_paused_connections')).toBe(2);
     expect(await gauge('tm_ingest_inflight_bytes')).toBe(MiB - 100 + 64 + 164 + 74);
 
-    consumer.release(164, 1); // still over by 38
+    budget.release(164, 1); // still over by 38
     expect(second).toEqual([]);
-    consumer.release(MiB - 36, 1); // the big one is done: both resume
+    budget.release(MiB - 36, 1); // the big one is done: both resume
     expect(second).toHaveLength(1);
     expect(third).toHaveLength(1);
     expect(a.resumes + b.resumes).toBe(2);
@@ -82,22 +88,22 @@ describe('MqttConsumer back-pressure (in-flight byte budget)', () => {
   });
 
   it('counts a QoS 0 message in the budget too, and completes it with a plain callback', () => {
-    const { consumer, deliver, accepted } = setup(MiB);
+    const { budget, deliver, accepted } = setup(MiB);
     const c = new FakeConnection();
     expect(deliver(c, 2 * MiB, 0)).toEqual([]); // held: over budget
     expect(c.queued).toEqual([]); // nothing to acknowledge
     expect(accepted[0]?.ackTarget).toBeNull();
     const calls = deliver(new FakeConnection(), 1, 0);
     expect(calls).toEqual([]);
-    consumer.release(2 * MiB + 64, 1);
+    budget.release(2 * MiB + 64, 1);
     expect(calls).toEqual([undefined]);
   });
 
   it('after pause (shutdown) holds every callback, whatever the budget', () => {
-    const { consumer, deliver } = setup();
+    const { consumer, budget, deliver } = setup();
     consumer.pause();
     const calls = deliver(new FakeConnection(), 10);
-    consumer.release(74, 1);
+    budget.release(74, 1);
     expect(calls).toEqual([]);
   });
 
@@ -112,12 +118,12 @@ describe('MqttConsumer back-pressure (in-flight byte budget)', () => {
   });
 
   it('drops the held callback of a closed connection: not called when the budget frees', async () => {
-    const { consumer, gauge, deliver } = setup();
+    const { consumer, budget, gauge, deliver } = setup();
     const c = new FakeConnection();
     const calls = deliver(c, 2 * MiB);
     consumer.dropHeld(c as never);
     expect(await gauge('tm_ingest_paused_connections')).toBe(0);
-    consumer.release(2 * MiB + 64, 1);
+    budget.release(2 * MiB + 64, 1);
     expect(calls).toEqual([]);
   });
 });

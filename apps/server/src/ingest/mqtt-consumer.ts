@@ -1,15 +1,16 @@
-import { Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { READINGS_FILTER, STATUS_FILTER } from '#protocol';
-import type { AppConfig } from '../config/app-config.js';
-import { backoff } from './reading-batcher.js';
+import { backoff } from '../common/backoff.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { InflightBudget } from './inflight-budget.js';
 import { InflightMessage, type AckTarget } from './inflight-message.js';
-import type { IngestMetrics } from './ingest.metrics.js';
+import { IngestMetrics } from './ingest.metrics.js';
+import { MessageRouter } from './message-router.js';
 
-/** Receives every message; must not throw (ingestion records bad input, it never fails on it). */
-export interface MessageHandler {
-  accept(message: InflightMessage): void;
+/** What the in-flight budget holds back: a connection, told when its held callback is released. */
+export interface BudgetSource {
+  resumed(): void;
 }
 
 /**
@@ -44,21 +45,24 @@ const ACK_LATER = new Error('acknowledged after commit');
  * packet), so messages of many devices share one batch; the PUBACK is written after the commit,
  * in receive order per connection, and only on the connection the message came from.
  *
- * Back-pressure (InflightBudget): past `maxInflightBytes` of unfinished payload, the callback is
- * held, so mqtt.js stops reading that socket and the broker keeps the rest until the budget frees.
+ * Step 1 of ingestion (docs/ingestion.md): each received message goes to the MessageRouter.
+ *
+ * Back-pressure (InflightBudget, shared with the RulesHandover that frees it): past
+ * `maxInflightBytes` of unfinished payload, the callback is held, so mqtt.js stops reading that
+ * socket and the broker keeps the rest until the budget frees.
  */
+@Injectable()
 export class MqttConsumer {
   private readonly logger = new Logger('MqttConsumer');
   private readonly connections: IngestConnection[] = [];
-  private readonly budget: InflightBudget<IngestConnection>;
 
   constructor(
-    private readonly config: AppConfig,
-    private readonly handler: MessageHandler,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: IngestMetrics,
-  ) {
-    this.budget = new InflightBudget(config.ingest.maxInflightBytes, metrics, (connection) => connection.resumed());
-  }
+    @Inject(InflightBudget) private readonly budget: InflightBudget<BudgetSource>,
+    /** Receives every message; must not throw (ingestion records bad input, it never fails on it). */
+    private readonly router: MessageRouter,
+  ) {}
 
   start(): void {
     const { sharedSubscriptions } = this.config.mqtt;
@@ -86,11 +90,6 @@ export class MqttConsumer {
 
   get connectedCount(): number {
     return this.connections.filter((c) => c.client.connected).length;
-  }
-
-  /** The message is fully processed (acknowledged and handed to the rules): its budget is free. */
-  release(weight: number, messages: number): void {
-    this.budget.release(weight, messages);
   }
 
   /** @internal one received message, from an IngestConnection */
@@ -122,7 +121,7 @@ export class MqttConsumer {
     if (ackTarget === connection) connection.enqueue(message);
     this.budget.add(weight);
     try {
-      this.handler.accept(message);
+      this.router.accept(message);
     } catch (err) {
       // A bug, not bad input (bad input is recorded): keep the message unacknowledged for redelivery.
       this.logger.error(`message handling failed on ${packet.topic.slice(0, 128)}: ${(err as Error).message}`);
@@ -163,7 +162,7 @@ export class MqttConsumer {
 }
 
 /** One broker connection: its session and its ack queue (receive order); InflightBudget holds its callback. */
-class IngestConnection implements AckTarget {
+class IngestConnection implements AckTarget, BudgetSource {
   readonly client: MqttClient;
   /** Incremented when the connection is lost: acks are only sent on the generation they came from. */
   generation = 0;

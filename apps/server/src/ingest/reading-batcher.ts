@@ -1,49 +1,17 @@
-import type { CommitResult } from './reading.repository.js';
-import type { IngestBatch } from './ingest-batch.js';
-import type { InflightMessage } from './inflight-message.js';
-
-export interface BatcherOptions {
-  /** Seal the open batch when it holds this many entries (rows + sessions + dead letters + statuses). */
-  maxRows: number;
-  /** ... or when its first entry is this old and a writer is free. */
-  maxDelayMs: number;
-  /** Batches committed at the same time (one database connection each). */
-  writers: number;
-  /** Retry back-off after a failed commit: initial, doubled each time up to max. */
-  retryInitialMs: number;
-  retryMaxMs: number;
-}
-
-/** What the batcher needs from the rest of ingestion. */
-export interface BatchSink {
-  newBatch(): IngestBatch;
-  commit(batch: IngestBatch): Promise<CommitResult>;
-  /** True when retrying the same batch cannot help (bad data): it is split per message. */
-  isDataError(err: unknown): boolean;
-  /** The batch one message alone would make (a retry message by message). */
-  rebuild(message: InflightMessage): IngestBatch;
-  /** A batch that records `message` as a dead letter instead of storing it (marked `lastResort`). */
-  unstorable(message: InflightMessage, err: unknown): IngestBatch;
-  /** Not even the dead letter could be written: give the message up (acknowledge it) loudly. */
-  abandon(message: InflightMessage, err: unknown): void;
-  /** A (sub-)batch is committed: acknowledge its messages. Called in commit order. */
-  committed(batch: IngestBatch, result: CommitResult, commitMs: number): void;
-  /** A sealed batch is fully committed (with all its sub-batches). Called once per seq. */
-  finished(batch: IngestBatch): void;
-  /** A commit failed: retried after `delayMs`, or (null) split message by message for bad data. */
-  failed(err: unknown, attempt: number, delayMs: number | null): void;
-}
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { BatchCommitter } from './batch-committer.js';
+import { IngestBatch } from './ingest-batch.js';
 
 /**
- * Collects the messages' rows into one open batch and commits sealed batches on a fixed number
- * of writers. A batch is sealed when it reaches `maxRows`, or when it has waited `maxDelayMs`
- * and a writer is free: under load batches grow towards `maxRows` by themselves, at low load
- * latency stays below `maxDelayMs` plus one commit.
- *
- * A failed commit is retried with back-off for as long as it takes (a database outage pauses
- * acknowledgements; nothing is dropped). A batch refused for its data is split message by
- * message; a message that still fails is recorded as a dead letter.
+ * Step 3 of ingestion (docs/ingestion.md): collects the messages' rows into one open batch and
+ * hands sealed batches, in seal order (`seq`), to the BatchCommitter on a fixed number of writers.
+ * A batch is sealed when it reaches `INGEST_BATCH_MAX_ROWS` entries, or when it has waited
+ * `INGEST_BATCH_MAX_DELAY_MS` and a writer is free: under load batches grow towards the maximum
+ * by themselves, at low load latency stays below the delay plus one commit. A writer is busy until
+ * its batch is committed, however long the committer retries.
  */
+@Injectable()
 export class ReadingBatcher {
   private open: IngestBatch;
   private readonly sealed: IngestBatch[] = [];
@@ -53,12 +21,18 @@ export class ReadingBatcher {
   private nextSeq = 1;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly maxRows: number;
+  private readonly maxDelayMs: number;
+  private readonly writers: number;
 
   constructor(
-    private readonly options: BatcherOptions,
-    private readonly sink: BatchSink,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly committer: BatchCommitter,
   ) {
-    this.open = sink.newBatch();
+    this.maxRows = config.ingest.batchMaxRows;
+    this.maxDelayMs = config.ingest.batchMaxDelayMs;
+    this.writers = config.ingest.writers;
+    this.open = new IngestBatch();
   }
 
   /** The batch new entries go into; call `added()` after adding. */
@@ -72,10 +46,10 @@ export class ReadingBatcher {
   }
 
   added(): void {
-    if (this.open.size >= this.options.maxRows) {
+    if (this.open.size >= this.maxRows) {
       this.seal();
     } else if (!this.timer && !this.due) {
-      this.timer = setTimeout(() => this.onTimer(), this.options.maxDelayMs);
+      this.timer = setTimeout(() => this.onTimer(), this.maxDelayMs);
     }
   }
 
@@ -94,6 +68,7 @@ export class ReadingBatcher {
   /** Stops retrying (shutdown): what is not committed is not acknowledged, the broker keeps it. */
   stop(): void {
     this.stopped = true;
+    this.committer.stop();
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -101,7 +76,7 @@ export class ReadingBatcher {
   private onTimer(): void {
     this.timer = undefined;
     if (this.open.isEmpty) return;
-    if (this.busy < this.options.writers) this.seal();
+    if (this.busy < this.writers) this.seal();
     else this.due = true;
   }
 
@@ -111,16 +86,16 @@ export class ReadingBatcher {
     this.due = false;
     const batch = this.open;
     batch.seq = this.nextSeq++;
-    this.open = this.sink.newBatch();
+    this.open = new IngestBatch();
     this.sealed.push(batch);
     this.pump();
   }
 
   private pump(): void {
-    while (this.busy < this.options.writers && this.sealed.length > 0 && !this.stopped) {
+    while (this.busy < this.writers && this.sealed.length > 0 && !this.stopped) {
       const batch = this.sealed.shift()!;
       this.busy++;
-      void this.write(batch).finally(() => {
+      void this.committer.commit(batch).finally(() => {
         this.busy--;
         if (this.due && !this.open.isEmpty) this.seal();
         else this.pump();
@@ -130,61 +105,4 @@ export class ReadingBatcher {
       });
     }
   }
-
-  private async write(batch: IngestBatch): Promise<void> {
-    if (await this.commitWithRetry(batch)) {
-      this.sink.finished(batch);
-    }
-  }
-
-  /** true once committed (as a whole or message by message), false if stopped first. */
-  private async commitWithRetry(batch: IngestBatch): Promise<boolean> {
-    for (let attempt = 1; !this.stopped; attempt++) {
-      const started = performance.now();
-      try {
-        const result = await this.sink.commit(batch);
-        this.sink.committed(batch, result, performance.now() - started);
-        return true;
-      } catch (err) {
-        if (this.stopped) return false;
-        if (this.sink.isDataError(err)) {
-          this.sink.failed(err, attempt, null);
-          return this.commitOneByOne(batch, err);
-        }
-        const delay = backoff(attempt, this.options.retryInitialMs, this.options.retryMaxMs);
-        this.sink.failed(err, attempt, delay);
-        await sleep(delay);
-      }
-    }
-    return false;
-  }
-
-  private async commitOneByOne(batch: IngestBatch, err: unknown): Promise<boolean> {
-    if (batch.messages.length === 1) {
-      if (batch.lastResort) {
-        this.sink.abandon(batch.messages[0]!, err);
-        return true;
-      }
-      const deadLetter = this.sink.unstorable(batch.messages[0]!, err);
-      deadLetter.seq = batch.seq;
-      return this.commitWithRetry(deadLetter);
-    }
-    for (const message of batch.messages) {
-      const single = this.sink.rebuild(message);
-      single.seq = batch.seq;
-      if (!(await this.commitWithRetry(single))) return false;
-    }
-    return true;
-  }
-}
-
-/** Exponential back-off with ±20 % jitter, so that several writers do not retry in step. */
-export function backoff(attempt: number, initialMs: number, maxMs: number, random = Math.random): number {
-  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 20));
-  return Math.round(base * (0.8 + 0.4 * random()));
-}
-
-/** Unref'd: a retry pending at shutdown must not keep the process alive. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

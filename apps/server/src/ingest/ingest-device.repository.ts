@@ -11,9 +11,12 @@ export interface DeviceInfo {
   active: boolean;
 }
 
-/** Device registrations as ingestion reads them, and the batched last-seen update. */
+/**
+ * Device registrations as ingestion reads them, and the batched last-seen update (the registry
+ * module has its own repository for the registry's reads and writes).
+ */
 @Injectable()
-export class DeviceRepository {
+export class IngestDeviceRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
   async findByIds(deviceIds: readonly string[]): Promise<DeviceInfo[]> {
