@@ -1,3 +1,4 @@
+import type { VentilationSession } from '#domain';
 import type { RuleDecision } from './decision.js';
 import { fmt } from './decision.js';
 import { addDays, daysBetween, lastCompleteNight, nightEnd, nightKeyOf, nightStart } from './calendar.js';
@@ -58,14 +59,8 @@ export function continuesNightEpisode(
   return d.startedAt < alert.lastTriggeredAt + DAY_MS && d.at > alert.startedAt - DAY_MS;
 }
 
-export interface SessionRecord {
-  start: number;
-  end: number;
-  usageHours: number | null;
-  leakP95: number | null;
-  ahi: number | null;
-  respRateMedian: number | null;
-}
+/** What the night rules read of a ventilation session (libs/domain's VentilationSession). */
+export type SessionRecord = Pick<VentilationSession, 'start' | 'end' | 'usageHours' | 'leakP95' | 'ahi' | 'respRateMedian'>;
 
 export interface NightSummary {
   night: string;
