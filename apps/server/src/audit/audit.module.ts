@@ -8,6 +8,6 @@ import { AuditService } from './audit.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([AuditLogEntity])],
   providers: [AuditLogRepository, AuditService],
-  exports: [AuditService, TypeOrmModule],
+  exports: [AuditService],
 })
 export class AuditModule {}
