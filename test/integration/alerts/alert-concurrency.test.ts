@@ -7,6 +7,7 @@ import { AlertRepository } from '../../../apps/server/src/alerts/alert.repositor
 import { RuleDataRepository } from '../../../apps/server/src/alerts/rule-data.repository.js';
 import { RuleEvaluationService } from '../../../apps/server/src/alerts/rule-evaluation.service.js';
 import { TrendRulesService } from '../../../apps/server/src/alerts/trend-rules.service.js';
+import { AuditLogRepository } from '../../../apps/server/src/audit/audit-log.repository.js';
 import { AuditService } from '../../../apps/server/src/audit/audit.service.js';
 import { AlertEventsHub, StoredReadingsHub, type AlertEventMessage } from '../../../apps/server/src/events/event-hubs.js';
 import { TEST_DATABASE_URL } from '../../support/test-env.js';
@@ -16,8 +17,13 @@ import { alertsOf, eventsOf, HOUR, insertReadings, SECOND, samples } from './ale
 // Creating users (argon2) and apps is slow on a loaded machine: the jest default of 5 s is too short.
 jest.setTimeout(30_000);
 
+/** The decisions write their audit entries on the connection of their own transaction (this instance's pool). */
+function auditOf(t: TestApp): AuditService {
+  return new AuditService(t.app.get(AuditLogRepository));
+}
+
 /** An independent evaluator "process": its own pool (connections), its own hubs and caches. */
-function evaluatorInstance() {
+function evaluatorInstance(t: TestApp) {
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
   const published: AlertEventMessage[] = [];
   const hub = new AlertEventsHub();
@@ -25,7 +31,7 @@ function evaluatorInstance() {
     published.push(m);
   });
   const data = new RuleDataRepository(pool);
-  const decisions = new AlertDecisionService(new AlertRepository(pool), new AlertWriteRepository(pool), data, new AuditService(pool), hub);
+  const decisions = new AlertDecisionService(new AlertRepository(pool), new AlertWriteRepository(pool), data, auditOf(t), hub);
   const evaluator = new RuleEvaluationService(new StoredReadingsHub(), data, decisions, new TrendRulesService(data, decisions));
   return { pool, decisions, evaluator, published };
 }
@@ -36,8 +42,8 @@ describe('two evaluators raising the same alert at once make one alert', () => {
   let b: ReturnType<typeof evaluatorInstance>;
   beforeAll(async () => {
     t = await startTestApp({ roles: ['api'] });
-    a = evaluatorInstance();
-    b = evaluatorInstance();
+    a = evaluatorInstance(t);
+    b = evaluatorInstance(t);
   });
   afterAll(async () => {
     await a.pool.end();

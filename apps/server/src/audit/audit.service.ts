@@ -1,7 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Pool } from 'pg';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
-import { PG_POOL } from '../database/database.module.js';
+import { AuditLogRepository, type AuditTarget, type NewAuditRow } from './audit-log.repository.js';
 
 export interface AuditEntry {
   action: string;
@@ -32,14 +31,14 @@ export const AUDIT_PATIENT_IDS_PER_ENTRY = 1000;
 export class AuditService {
   private readonly logger = new Logger('Audit');
 
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(private readonly log: AuditLogRepository) {}
 
-  async record(entry: AuditEntry, queryable: Pick<Pool, 'query'> = this.pool): Promise<void> {
-    await queryable.query(
-      `INSERT INTO audit_log (actor_id, actor_role, action, patient_id, target_type, target_id, ip, outcome, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [...entryColumns(entry), entry.details ? JSON.stringify(entry.details) : null],
-    );
+  /**
+   * `db`: the caller's transaction (our Tx, or the pg connection of one) when the entry must
+   * commit or roll back with the change it records; else the entry is written on its own.
+   */
+  async record(entry: AuditEntry, db?: AuditTarget): Promise<void> {
+    await this.log.insert({ ...rowOf(entry), details: entry.details ?? null }, db);
   }
 
   /**
@@ -47,11 +46,12 @@ export class AuditService {
    * the account (actor id and role) when `username` names one, so the attempt is traced to it.
    */
   async recordLoginAttempt(username: string, entry: AuditEntry): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO audit_log (actor_id, actor_role, action, ip, outcome, details)
-       SELECT u.id, u.role, $2, $3, $4, $5 FROM (SELECT 1) AS attempt LEFT JOIN users u ON u.username = $1`,
-      [username, entry.action, entry.actor?.ip ?? null, entry.outcome ?? 'denied', entry.details ? JSON.stringify(entry.details) : null],
-    );
+    await this.log.insertForUsername(username, {
+      action: entry.action,
+      ip: entry.actor?.ip ?? null,
+      outcome: entry.outcome ?? 'denied',
+      details: entry.details ?? null,
+    });
   }
 
   /**
@@ -63,19 +63,13 @@ export class AuditService {
   async recordPatientsRead(entry: AuditEntry, patientIds: Iterable<string>): Promise<void> {
     const ids = [...new Set(patientIds)];
     const parts = Math.max(1, Math.ceil(ids.length / AUDIT_PATIENT_IDS_PER_ENTRY));
-    const details = Array.from({ length: parts }, (_, i) =>
-      JSON.stringify({
-        ...entry.details,
-        patientIds: ids.slice(i * AUDIT_PATIENT_IDS_PER_ENTRY, (i + 1) * AUDIT_PATIENT_IDS_PER_ENTRY),
-        ...(parts > 1 ? { part: i + 1, parts } : {}),
-      }),
-    );
+    const details = Array.from({ length: parts }, (_, i) => ({
+      ...entry.details,
+      patientIds: ids.slice(i * AUDIT_PATIENT_IDS_PER_ENTRY, (i + 1) * AUDIT_PATIENT_IDS_PER_ENTRY),
+      ...(parts > 1 ? { part: i + 1, parts } : {}),
+    }));
     try {
-      await this.pool.query(
-        `INSERT INTO audit_log (actor_id, actor_role, action, patient_id, target_type, target_id, ip, outcome, details)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, d.details::jsonb FROM unnest($9::text[]) WITH ORDINALITY AS d(details, n) ORDER BY d.n`,
-        [...entryColumns(entry), details],
-      );
+      await this.log.insertMany(rowOf(entry), details);
     } catch (err) {
       this.logger.error({ err, action: entry.action }, 'audit write failed');
       throw err;
@@ -93,16 +87,16 @@ export class AuditService {
   }
 }
 
-/** actor_id, actor_role, action, patient_id, target_type, target_id, ip, outcome: the columns before details. */
-function entryColumns(entry: AuditEntry): unknown[] {
-  return [
-    entry.actor?.userId ?? null,
-    entry.actor?.role ?? null,
-    entry.action,
-    entry.patientId ?? null,
-    entry.targetType ?? null,
-    entry.targetId ?? null,
-    entry.actor?.ip ?? null,
-    entry.outcome ?? 'success',
-  ];
+/** The columns of an entry but its details. */
+function rowOf(entry: AuditEntry): Omit<NewAuditRow, 'details'> {
+  return {
+    actorId: entry.actor?.userId ?? null,
+    actorRole: entry.actor?.role ?? null,
+    action: entry.action,
+    patientId: entry.patientId ?? null,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId ?? null,
+    ip: entry.actor?.ip ?? null,
+    outcome: entry.outcome ?? 'success',
+  };
 }

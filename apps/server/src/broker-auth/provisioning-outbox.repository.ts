@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { PG_POOL } from '../database/database.module.js';
+import { TransactionRunner } from '../database/transaction.js';
 
 export type ProvisioningAction = 'provision' | 'revoke' | 'restore';
 
@@ -27,7 +28,10 @@ const ROW = `id::text AS id, device_id AS "deviceId", action, secret_box AS "sec
  */
 @Injectable()
 export class ProvisioningOutboxRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly transactions: TransactionRunner,
+  ) {}
 
   async enqueue(deviceId: string, action: ProvisioningAction, secretBox: string | null): Promise<string> {
     const { rows } = await this.pool.query<{ id: string }>(
@@ -43,14 +47,9 @@ export class ProvisioningOutboxRepository {
    * (absent, locked elsewhere, or waiting behind an older pending row of its device).
    */
   async withNext(id: string | undefined, work: (row: OutboxRow) => Promise<RowResult>): Promise<RowResult | undefined> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.transactions.run(async ({ sql: client }) => {
       const row = await this.lockNext(client, id);
-      if (!row) {
-        await client.query('COMMIT');
-        return undefined;
-      }
+      if (!row) return undefined;
       const result = await work(row);
       if (result.kind === 'applied') {
         await client.query(`DELETE FROM broker_provisioning_outbox WHERE id = $1`, [row.id]);
@@ -67,14 +66,8 @@ export class ProvisioningOutboxRepository {
           [row.id, result.error.slice(0, 500)],
         );
       }
-      await client.query('COMMIT');
       return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async counts(): Promise<{ pending: number; failed: number }> {

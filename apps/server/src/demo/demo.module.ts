@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicati
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DemoSeedRepository } from './demo-seed.repository.js';
 import { DemoSeedService, type DemoSeedResult } from './demo-seed.service.js';
 import { DemoSimulatorLauncher } from './demo-simulator.launcher.js';
 
@@ -59,5 +60,5 @@ function banner(seeded: DemoSeedResult, consoleUrl: string): string {
 }
 
 /** Demo data and simulator in demo mode (CONTRACT.md §5; loaded by AppModule when config.demo && api role). */
-@Module({ providers: [DemoSeedService, DemoSimulatorLauncher, DemoRunner] })
+@Module({ providers: [DemoSeedRepository, DemoSeedService, DemoSimulatorLauncher, DemoRunner] })
 export class DemoModule {}

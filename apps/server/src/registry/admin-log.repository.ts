@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { PG_POOL } from '../database/database.module.js';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { AuditLogEntity } from '../audit/audit-log.entity.js';
 import type { AuditEntryView, RejectionView } from './admin-query.dto.js';
 
 export interface Page {
@@ -11,39 +12,38 @@ export interface Page {
 /** Read side of the audit log and of the dead letters (rejections), newest first. */
 @Injectable()
 export class AdminLogRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(@InjectRepository(AuditLogEntity) private readonly log: Repository<AuditLogEntity>) {}
 
-  async audit(filter: Page & { beforeId?: string; patientId?: string; actorId?: string; action?: string }): Promise<AuditEntryView[]> {
-    const exact = filter.action && !filter.action.endsWith('*') ? filter.action : null;
-    // The pattern allows no LIKE wildcards but `_`, escaped here.
-    const prefix = filter.action?.endsWith('*') ? filter.action.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`) + '%' : null;
-    const { rows } = await this.pool.query<AuditEntryView>(
-      `SELECT id::text AS id, at, actor_id AS "actorId", actor_role AS "actorRole", action, patient_id AS "patientId",
-              target_type AS "targetType", target_id AS "targetId", ip, outcome, details
-         FROM audit_log
-        WHERE ($1::uuid IS NULL OR patient_id = $1 OR details->'patientIds' ? $1::text)
-          AND ($2::uuid IS NULL OR actor_id = $2)
-          AND ($3::text IS NULL OR action = $3)
-          AND ($4::text IS NULL OR action LIKE $4)
-          AND ($5::timestamptz IS NULL OR at >= $5)
-          AND ($6::bigint IS NULL OR id < $6)
-        ORDER BY id DESC
-        LIMIT $7`,
-      [filter.patientId ?? null, filter.actorId ?? null, exact, prefix, filter.since ?? null, filter.beforeId ?? null, filter.limit],
-    );
-    return rows;
+  audit(filter: Page & { beforeId?: string; patientId?: string; actorId?: string; action?: string }): Promise<AuditEntryView[]> {
+    const q = this.log.createQueryBuilder('a');
+    // A list's entry names its patients in details.patientIds (served by audit_log_patient_ids_idx).
+    if (filter.patientId) q.andWhere(`(a.patientId = :patientId OR a.details->'patientIds' ? CAST(:patientId AS text))`, { patientId: filter.patientId });
+    if (filter.actorId) q.andWhere('a.actorId = :actorId', { actorId: filter.actorId });
+    if (filter.action?.endsWith('*')) {
+      // The pattern allows no LIKE wildcards but `_`, escaped here.
+      q.andWhere('a.action LIKE :prefix', { prefix: filter.action.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`) + '%' });
+    } else if (filter.action) {
+      q.andWhere('a.action = :action', { action: filter.action });
+    }
+    if (filter.since) q.andWhere('a.at >= :since', { since: filter.since });
+    if (filter.beforeId) q.andWhere('a.id < :beforeId', { beforeId: filter.beforeId });
+    return q.orderBy('a.id', 'DESC').limit(filter.limit).getMany();
   }
 
-  async rejections(filter: Page & { deviceId?: string }): Promise<RejectionView[]> {
-    const { rows } = await this.pool.query<RejectionView>(
-      `SELECT id::text AS id, device_id AS "deviceId", topic, reason, detail, received_at AS "receivedAt", excerpt
-         FROM rejections
-        WHERE ($1::text IS NULL OR device_id = $1)
-          AND ($2::timestamptz IS NULL OR received_at >= $2)
-        ORDER BY received_at DESC, id DESC
-        LIMIT $3`,
-      [filter.deviceId ?? null, filter.since ?? null, filter.limit],
-    );
-    return rows;
+  /** rejections is the ingest path's table (written there in bulk): read here without an entity. */
+  rejections(filter: Page & { deviceId?: string }): Promise<RejectionView[]> {
+    const q = this.log.manager
+      .createQueryBuilder()
+      .select('r.id::text', 'id')
+      .addSelect('r.device_id', 'deviceId')
+      .addSelect('r.topic', 'topic')
+      .addSelect('r.reason', 'reason')
+      .addSelect('r.detail', 'detail')
+      .addSelect('r.received_at', 'receivedAt')
+      .addSelect('r.excerpt', 'excerpt')
+      .from('rejections', 'r');
+    if (filter.deviceId) q.andWhere('r.device_id = :deviceId', { deviceId: filter.deviceId });
+    if (filter.since) q.andWhere('r.received_at >= :since', { since: filter.since });
+    return q.orderBy('r.received_at', 'DESC').addOrderBy('r.id', 'DESC').limit(filter.limit).getRawMany<RejectionView>();
   }
 }

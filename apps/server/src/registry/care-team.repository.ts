@@ -1,32 +1,29 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { PG_POOL } from '../database/database.module.js';
-import type { Queryable } from './registry-sql.js';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type Repository } from 'typeorm';
+import type { Tx } from '../database/transaction.js';
+import { CareTeamEntity } from './registry.entities.js';
 import type { CareTeamView } from './registry.views.js';
-
-const COLUMNS = `id, name, created_at AS "createdAt"`;
 
 @Injectable()
 export class CareTeamRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(@InjectRepository(CareTeamEntity) private readonly teams: Repository<CareTeamEntity>) {}
 
-  async insert(name: string, db: Queryable): Promise<CareTeamView> {
-    const { rows } = await db.query<CareTeamView>(`INSERT INTO care_teams (name) VALUES ($1) RETURNING ${COLUMNS}`, [name]);
-    return rows[0]!;
+  async insert(name: string, tx: Tx): Promise<CareTeamView> {
+    const { generatedMaps } = await tx.manager.getRepository(CareTeamEntity).insert({ name });
+    const generated = generatedMaps[0] as Pick<CareTeamEntity, 'id' | 'createdAt'>;
+    return { id: generated.id, name, createdAt: generated.createdAt };
   }
 
-  async list(): Promise<CareTeamView[]> {
-    const { rows } = await this.pool.query<CareTeamView>(`SELECT ${COLUMNS} FROM care_teams ORDER BY name`);
-    return rows;
+  list(): Promise<CareTeamView[]> {
+    return this.teams.find({ order: { name: 'ASC' } });
   }
 
   /** The ids among `ids` that name no care team. */
-  async missing(ids: string[], db: Queryable = this.pool): Promise<string[]> {
+  async missing(ids: string[], tx?: Tx): Promise<string[]> {
     if (ids.length === 0) return [];
-    const { rows } = await db.query<{ id: string }>(
-      `SELECT x.id FROM unnest($1::uuid[]) AS x(id) WHERE NOT EXISTS (SELECT 1 FROM care_teams t WHERE t.id = x.id)`,
-      [ids],
-    );
-    return rows.map((r) => r.id);
+    const repo = tx ? tx.manager.getRepository(CareTeamEntity) : this.teams;
+    const found = new Set((await repo.find({ select: { id: true }, where: { id: In(ids) } })).map((t) => t.id));
+    return ids.filter((id) => !found.has(id));
   }
 }

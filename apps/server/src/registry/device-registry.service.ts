@@ -1,5 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Pool } from 'pg';
+import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { DeviceKind } from '#domain';
 import { isUuid } from '../access/patient-access.service.js';
@@ -7,11 +6,11 @@ import { AuditService, actorOf } from '../audit/audit.service.js';
 import { hashSecret } from '../auth/password.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
-import { PG_POOL } from '../database/database.module.js';
+import { mapDatabaseError } from '../database/database-errors.js';
+import { TransactionRunner } from '../database/transaction.js';
 import { DeviceRegistryEvents } from '../events/device-registry-events.js';
-import { DeviceRepository } from './device.repository.js';
 import { PatientRepository } from './patient.repository.js';
-import { inTransaction, mapDatabaseError } from './registry-sql.js';
+import { RegistryDeviceRepository } from './registry-device.repository.js';
 import { DEVICE_ID_PATTERN } from './registry.dto.js';
 import type { DeviceRegisteredView, DeviceView } from './registry.views.js';
 
@@ -29,8 +28,8 @@ export class DeviceRegistryService {
   private readonly logger = new Logger('DeviceRegistry');
 
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
-    private readonly devices: DeviceRepository,
+    private readonly transactions: TransactionRunner,
+    private readonly devices: RegistryDeviceRepository,
     private readonly patients: PatientRepository,
     private readonly audit: AuditService,
     private readonly events: DeviceRegistryEvents,
@@ -40,11 +39,11 @@ export class DeviceRegistryService {
   async register(principal: Principal, input: { deviceId: string; kind: DeviceKind; patientId: string }): Promise<DeviceRegisteredView> {
     const secret = newDeviceSecret();
     const secretHash = await hashSecret(secret);
-    await inTransaction(this.pool, async (db) => {
-      if (!(await this.patients.findById(input.patientId, db))) {
+    await this.transactions.run(async (tx) => {
+      if (!(await this.patients.findById(input.patientId, tx))) {
         throw AppError.validation('patientId: no such patient', { fields: ['patientId'] });
       }
-      await this.devices.insert({ deviceId: input.deviceId, kind: input.kind, patientId: input.patientId, secretHash }, db).catch(mapDatabaseError);
+      await this.devices.insert({ deviceId: input.deviceId, kind: input.kind, patientId: input.patientId, secretHash }, tx).catch(mapDatabaseError);
       await this.audit.record(
         {
           action: 'registry.device.register',
@@ -54,7 +53,7 @@ export class DeviceRegistryService {
           targetId: input.deviceId,
           details: { kind: input.kind },
         },
-        db,
+        tx,
       );
     });
     this.logger.log({ deviceId: input.deviceId, patientId: input.patientId }, 'device registered');
@@ -69,10 +68,10 @@ export class DeviceRegistryService {
    */
   async setActive(principal: Principal, deviceId: string, active: boolean): Promise<DeviceView> {
     if (!DEVICE_ID_PATTERN.test(deviceId)) throw AppError.notFound('device');
-    const device = await inTransaction(this.pool, async (db) => {
-      const current = await this.devices.lockForUpdate(deviceId, db);
+    const device = await this.transactions.run(async (tx) => {
+      const current = await this.devices.lockForUpdate(deviceId, tx);
       if (!current) throw AppError.notFound('device');
-      const updated = await this.devices.setActive(deviceId, active, db);
+      const updated = await this.devices.setActive(deviceId, active, tx);
       await this.audit.record(
         {
           action: active ? 'registry.device.activate' : 'registry.device.deactivate',
@@ -82,7 +81,7 @@ export class DeviceRegistryService {
           targetId: deviceId,
           details: { changed: current.active !== active },
         },
-        db,
+        tx,
       );
       return updated;
     });

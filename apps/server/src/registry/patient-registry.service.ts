@@ -1,14 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
+import { Injectable } from '@nestjs/common';
 import { isUuid, PatientAccessService, type NoteRead } from '../access/patient-access.service.js';
 import { AuditService, actorOf } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
-import { PG_POOL } from '../database/database.module.js';
+import { mapDatabaseError } from '../database/database-errors.js';
+import { TransactionRunner } from '../database/transaction.js';
 import { CareTeamRepository } from './care-team.repository.js';
-import { DeviceRepository } from './device.repository.js';
 import { PatientRepository, type PatientRecord } from './patient.repository.js';
-import { inTransaction, mapDatabaseError } from './registry-sql.js';
+import { RegistryDeviceRepository } from './registry-device.repository.js';
 import type { CreatePatientDto } from './registry.dto.js';
 import type { DeviceView, PatientDeviceView, PatientView } from './registry.views.js';
 
@@ -22,17 +21,17 @@ export const DEFAULT_TIMEZONE = 'Europe/Paris';
 @Injectable()
 export class PatientRegistryService {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly transactions: TransactionRunner,
     private readonly access: PatientAccessService,
     private readonly patients: PatientRepository,
-    private readonly devices: DeviceRepository,
+    private readonly devices: RegistryDeviceRepository,
     private readonly teams: CareTeamRepository,
     private readonly audit: AuditService,
   ) {}
 
   async create(principal: Principal, input: CreatePatientDto): Promise<PatientView> {
-    const patient = await inTransaction(this.pool, async (db) => {
-      if ((await this.teams.missing([input.careTeamId], db)).length > 0) {
+    const patient = await this.transactions.run(async (tx) => {
+      if ((await this.teams.missing([input.careTeamId], tx)).length > 0) {
         throw AppError.validation('careTeamId: no such care team', { fields: ['careTeamId'] });
       }
       const created = await this.patients
@@ -44,7 +43,7 @@ export class PatientRegistryService {
             ins: input.ins ?? null,
             timezone: input.timezone ?? DEFAULT_TIMEZONE,
           },
-          db,
+          tx,
         )
         .catch(mapDatabaseError);
       await this.audit.record(
@@ -56,7 +55,7 @@ export class PatientRegistryService {
           targetId: created.id,
           details: { careTeamId: created.careTeamId, profile: created.profile, withIns: created.ins !== null },
         },
-        db,
+        tx,
       );
       return created;
     });

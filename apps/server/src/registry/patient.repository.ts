@@ -1,28 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import type { PatientProfile } from '#domain';
-import { PG_POOL } from '../database/database.module.js';
-import type { Queryable } from './registry-sql.js';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import type { PatientRecord } from '../access/patient-access.repository.js';
+import type { Tx } from '../database/transaction.js';
+import { PatientEntity } from './registry.entities.js';
 
 /** A patient's registry fields (no clinical data). */
-export interface PatientRecord {
-  id: string;
-  displayName: string;
-  ins: string | null;
-  profile: PatientProfile;
-  careTeamId: string;
-  timezone: string;
-}
+export type { PatientRecord };
 
-export interface NewPatient {
-  displayName: string;
-  careTeamId: string;
-  profile: PatientProfile;
-  ins: string | null;
-  timezone: string;
-}
+export type NewPatient = Omit<PatientRecord, 'id'>;
 
-const COLUMNS = `id, display_name AS "displayName", ins, profile, care_team_id AS "careTeamId", timezone`;
+const RECORD_COLUMNS = { id: true, displayName: true, ins: true, profile: true, careTeamId: true, timezone: true } as const;
 
 /**
  * Patients without a care-team filter: for the admin's registry view and for writes. Reads for
@@ -30,24 +18,20 @@ const COLUMNS = `id, display_name AS "displayName", ins, profile, care_team_id A
  */
 @Injectable()
 export class PatientRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(@InjectRepository(PatientEntity) private readonly patients: Repository<PatientEntity>) {}
 
-  async insert(patient: NewPatient, db: Queryable): Promise<PatientRecord> {
-    const { rows } = await db.query<PatientRecord>(
-      `INSERT INTO patients (display_name, care_team_id, profile, ins, timezone) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-      [patient.displayName, patient.careTeamId, patient.profile, patient.ins, patient.timezone],
-    );
-    return rows[0]!;
+  async insert(patient: NewPatient, tx: Tx): Promise<PatientRecord> {
+    const { identifiers } = await tx.manager.getRepository(PatientEntity).insert({ ...patient });
+    return { id: (identifiers[0] as { id: string }).id, ...patient };
   }
 
   /** `id` must be a UUID (checked by the caller). */
-  async findById(id: string, db: Queryable = this.pool): Promise<PatientRecord | undefined> {
-    const { rows } = await db.query<PatientRecord>(`SELECT ${COLUMNS} FROM patients WHERE id = $1`, [id]);
-    return rows[0];
+  async findById(id: string, tx?: Tx): Promise<PatientRecord | undefined> {
+    const repo = tx ? tx.manager.getRepository(PatientEntity) : this.patients;
+    return (await repo.findOne({ select: RECORD_COLUMNS, where: { id } })) ?? undefined;
   }
 
-  async listAll(): Promise<PatientRecord[]> {
-    const { rows } = await this.pool.query<PatientRecord>(`SELECT ${COLUMNS} FROM patients ORDER BY display_name, id`);
-    return rows;
+  listAll(): Promise<PatientRecord[]> {
+    return this.patients.find({ select: RECORD_COLUMNS, order: { displayName: 'ASC', id: 'ASC' } });
   }
 }

@@ -1,6 +1,9 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import type { DeviceKind, PatientProfile, Role } from '#domain';
 
+// Mapped to the tables of migrations/ (column names, types, nullability and defaults: the
+// entity-mapping integration test compares them); the migrations stay the one source of the
+// schema (no synchronize), so checks, unique keys, foreign keys and indexes live there only.
 // Relations are plain id columns on purpose: no lazy loading, no circular imports between
 // entity files (ESM), and every patient-scoped query states its care-team filter explicitly.
 
@@ -19,8 +22,8 @@ export class UserEntity {
   @Column('text') role!: Role;
   @Column('text', { name: 'display_name', nullable: true }) displayName!: string | null;
   @Column('text', { name: 'national_id', nullable: true }) nationalId!: string | null;
-  @Column('boolean') active!: boolean;
-  @Column('integer', { name: 'failed_login_count' }) failedLoginCount!: number;
+  @Column('boolean', { default: true }) active!: boolean;
+  @Column('integer', { name: 'failed_login_count', default: 0 }) failedLoginCount!: number;
   @Column('timestamptz', { name: 'locked_until', nullable: true }) lockedUntil!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
@@ -38,7 +41,7 @@ export class PatientEntity {
   @Column('text', { nullable: true }) ins!: string | null;
   @Column('text') profile!: PatientProfile;
   @Column('uuid', { name: 'care_team_id' }) careTeamId!: string;
-  @Column('text') timezone!: string;
+  @Column('text', { default: 'Europe/Paris' }) timezone!: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 
@@ -48,9 +51,9 @@ export class DeviceEntity {
   @Column('text') kind!: DeviceKind;
   @Column('uuid', { name: 'patient_id' }) patientId!: string;
   @Column('text', { name: 'secret_hash', select: false }) secretHash!: string;
-  @Column('boolean') active!: boolean;
+  @Column('boolean', { default: true }) active!: boolean;
   @Column('timestamptz', { name: 'last_seen_at', nullable: true }) lastSeenAt!: Date | null;
-  @Column('boolean') online!: boolean;
+  @Column('boolean', { default: false }) online!: boolean;
   @Column('smallint', { nullable: true }) battery!: number | null;
   @Column('text', { nullable: true }) firmware!: string | null;
   @Column('timestamptz', { name: 'status_at', nullable: true }) statusAt!: Date | null;

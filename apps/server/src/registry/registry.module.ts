@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditLogEntity } from '../audit/audit-log.entity.js';
 import { AdminController } from './admin.controller.js';
 import { AdminLogRepository } from './admin-log.repository.js';
 import { AdminLogService } from './admin-log.service.js';
@@ -7,11 +8,11 @@ import { CareTeamRepository } from './care-team.repository.js';
 import { CareTeamService } from './care-team.service.js';
 import { CareTeamsController } from './care-teams.controller.js';
 import { DeviceRegistryService } from './device-registry.service.js';
-import { DeviceRepository } from './device.repository.js';
 import { DevicesController } from './devices.controller.js';
 import { PatientRegistryService } from './patient-registry.service.js';
 import { PatientRepository } from './patient.repository.js';
 import { PatientsController } from './patients.controller.js';
+import { RegistryDeviceRepository } from './registry-device.repository.js';
 import { REGISTRY_ENTITIES } from './registry.entities.js';
 import { UserAdminService } from './user-admin.service.js';
 import { UserRepository } from './user.repository.js';
@@ -23,13 +24,13 @@ import { UsersController } from './users.controller.js';
  * go through DeviceRegistryService only, which announces them on DeviceRegistryEvents.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature(REGISTRY_ENTITIES)],
+  imports: [TypeOrmModule.forFeature([...REGISTRY_ENTITIES, AuditLogEntity])],
   controllers: [CareTeamsController, UsersController, PatientsController, DevicesController, AdminController],
   providers: [
     CareTeamRepository,
     UserRepository,
     PatientRepository,
-    DeviceRepository,
+    RegistryDeviceRepository,
     AdminLogRepository,
     CareTeamService,
     UserAdminService,

@@ -1,13 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
+import { Injectable } from '@nestjs/common';
 import { AuditService, actorOf } from '../audit/audit.service.js';
 import { hashSecret } from '../auth/password.js';
 import type { Principal } from '../auth/principal.js';
 import { isUuid } from '../access/patient-access.service.js';
 import { AppError } from '../common/app-error.js';
-import { PG_POOL } from '../database/database.module.js';
+import { mapDatabaseError } from '../database/database-errors.js';
+import { TransactionRunner, type Tx } from '../database/transaction.js';
 import { CareTeamRepository } from './care-team.repository.js';
-import { inTransaction, mapDatabaseError, type Queryable } from './registry-sql.js';
 import type { CreateUserDto, UpdateUserDto } from './registry.dto.js';
 import type { UserView } from './registry.views.js';
 import { UserRepository } from './user.repository.js';
@@ -16,7 +15,7 @@ import { UserRepository } from './user.repository.js';
 @Injectable()
 export class UserAdminService {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly transactions: TransactionRunner,
     private readonly users: UserRepository,
     private readonly teams: CareTeamRepository,
     private readonly audit: AuditService,
@@ -29,15 +28,15 @@ export class UserAdminService {
     }
     this.checkAdminHasNoTeams(input.role, careTeamIds);
     const passwordHash = await hashSecret(input.password);
-    return inTransaction(this.pool, async (db) => {
-      await this.requireTeams(careTeamIds, db);
+    return this.transactions.run(async (tx) => {
+      await this.requireTeams(careTeamIds, tx);
       const id = await this.users
         .insert(
           { username: input.username, passwordHash, role: input.role, displayName: input.displayName ?? null, nationalId: input.nationalId ?? null },
-          db,
+          tx,
         )
         .catch(mapDatabaseError);
-      await this.users.replaceCareTeams(id, careTeamIds, db);
+      await this.users.replaceCareTeams(id, careTeamIds, tx);
       await this.audit.record(
         {
           action: 'registry.user.create',
@@ -46,9 +45,9 @@ export class UserAdminService {
           targetId: id,
           details: { role: input.role, careTeamIds },
         },
-        db,
+        tx,
       );
-      return (await this.users.view(id, db))!;
+      return (await this.users.view(id, tx))!;
     });
   }
 
@@ -60,15 +59,15 @@ export class UserAdminService {
     if (input.active === false && userId === principal.userId) {
       throw new AppError('CONFLICT', 'you cannot deactivate your own account');
     }
-    return inTransaction(this.pool, async (db) => {
-      const current = await this.users.lockForUpdate(userId, db);
+    return this.transactions.run(async (tx) => {
+      const current = await this.users.lockForUpdate(userId, tx);
       if (!current) throw AppError.notFound('user');
       if (input.careTeamIds !== undefined) {
         this.checkAdminHasNoTeams(current.role, input.careTeamIds);
-        await this.requireTeams(input.careTeamIds, db);
-        await this.users.replaceCareTeams(userId, input.careTeamIds, db);
+        await this.requireTeams(input.careTeamIds, tx);
+        await this.users.replaceCareTeams(userId, input.careTeamIds, tx);
       }
-      if (input.active !== undefined) await this.users.setActive(userId, input.active, db);
+      if (input.active !== undefined) await this.users.setActive(userId, input.active, tx);
       await this.audit.record(
         {
           action: 'registry.user.update',
@@ -77,9 +76,9 @@ export class UserAdminService {
           targetId: userId,
           details: { ...(input.active !== undefined ? { active: input.active } : {}), ...(input.careTeamIds ? { careTeamIds: input.careTeamIds } : {}) },
         },
-        db,
+        tx,
       );
-      return (await this.users.view(userId, db))!;
+      return (await this.users.view(userId, tx))!;
     });
   }
 
@@ -94,8 +93,8 @@ export class UserAdminService {
     }
   }
 
-  private async requireTeams(ids: string[], db: Queryable): Promise<void> {
-    const missing = await this.teams.missing(ids, db);
+  private async requireTeams(ids: string[], tx: Tx): Promise<void> {
+    const missing = await this.teams.missing(ids, tx);
     if (missing.length > 0) throw AppError.validation('careTeamIds: no such care team', { fields: ['careTeamIds'], missing });
   }
 }

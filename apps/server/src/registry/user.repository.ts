@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type EntityManager, type Repository } from 'typeorm';
 import type { Role } from '#domain';
-import { PG_POOL } from '../database/database.module.js';
-import type { Queryable } from './registry-sql.js';
+import type { Tx } from '../database/transaction.js';
+import { UserCareTeamEntity, UserEntity } from './registry.entities.js';
 import type { UserView } from './registry.views.js';
 
 export interface NewUser {
@@ -13,55 +14,68 @@ export interface NewUser {
   nationalId: string | null;
 }
 
-const VIEW = `SELECT u.id, u.username, u.role, u.display_name AS "displayName", u.national_id AS "nationalId", u.active,
-                     (u.locked_until IS NOT NULL AND u.locked_until > now()) AS locked,
-                     COALESCE((SELECT array_agg(m.care_team_id::text ORDER BY m.care_team_id) FROM user_care_teams m WHERE m.user_id = u.id), '{}') AS "careTeamIds",
-                     u.created_at AS "createdAt"
-                FROM users u`;
-
 /** Professionals' accounts and their care-team memberships. Never selects the password hash. */
 @Injectable()
 export class UserRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(@InjectRepository(UserEntity) private readonly users: Repository<UserEntity>) {}
 
-  async insert(user: NewUser, db: Queryable): Promise<string> {
-    const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO users (username, password_hash, role, display_name, national_id) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [user.username, user.passwordHash, user.role, user.displayName, user.nationalId],
-    );
-    return rows[0]!.id;
+  async insert(user: NewUser, tx: Tx): Promise<string> {
+    const { identifiers } = await tx.manager.getRepository(UserEntity).insert({ ...user });
+    return (identifiers[0] as { id: string }).id;
   }
 
-  async replaceCareTeams(userId: string, careTeamIds: string[], db: Queryable): Promise<void> {
-    await db.query(`DELETE FROM user_care_teams WHERE user_id = $1`, [userId]);
-    if (careTeamIds.length > 0) {
-      await db.query(`INSERT INTO user_care_teams (user_id, care_team_id) SELECT $1, unnest($2::uuid[])`, [userId, careTeamIds]);
-    }
+  async replaceCareTeams(userId: string, careTeamIds: string[], tx: Tx): Promise<void> {
+    const memberships = tx.manager.getRepository(UserCareTeamEntity);
+    await memberships.delete({ userId });
+    if (careTeamIds.length > 0) await memberships.insert(careTeamIds.map((careTeamId) => ({ userId, careTeamId })));
   }
 
   /** Locks the row for the rest of the transaction; undefined when there is no such user. */
-  async lockForUpdate(userId: string, db: Queryable): Promise<{ role: Role; active: boolean } | undefined> {
-    const { rows } = await db.query<{ role: Role; active: boolean }>(`SELECT role, active FROM users WHERE id = $1 FOR UPDATE`, [userId]);
-    return rows[0];
+  async lockForUpdate(userId: string, tx: Tx): Promise<{ role: Role; active: boolean } | undefined> {
+    const found = await tx.manager.getRepository(UserEntity).findOne({
+      select: { role: true, active: true },
+      where: { id: userId },
+      lock: { mode: 'pessimistic_write' },
+    });
+    return found ? { role: found.role, active: found.active } : undefined;
   }
 
   /** Deactivates, or reactivates and clears any lock-out. */
-  async setActive(userId: string, active: boolean, db: Queryable): Promise<void> {
-    await db.query(
-      active
-        ? `UPDATE users SET active = true, failed_login_count = 0, locked_until = NULL WHERE id = $1`
-        : `UPDATE users SET active = false WHERE id = $1`,
-      [userId],
-    );
+  async setActive(userId: string, active: boolean, tx: Tx): Promise<void> {
+    await tx.manager
+      .getRepository(UserEntity)
+      .update({ id: userId }, active ? { active: true, failedLoginCount: 0, lockedUntil: null } : { active: false });
   }
 
-  async view(userId: string, db: Queryable = this.pool): Promise<UserView | undefined> {
-    const { rows } = await db.query<UserView>(`${VIEW} WHERE u.id = $1`, [userId]);
-    return rows[0];
+  async view(userId: string, tx?: Tx): Promise<UserView | undefined> {
+    const manager = tx?.manager ?? this.users.manager;
+    return (await this.views(manager, await manager.find(UserEntity, { where: { id: userId } })))[0];
   }
 
   async list(): Promise<UserView[]> {
-    const { rows } = await this.pool.query<UserView>(`${VIEW} ORDER BY u.username`);
-    return rows;
+    return this.views(this.users.manager, await this.users.find({ order: { username: 'ASC' } }));
+  }
+
+  /** The users as the registry shows them: their care teams (in id order) and whether they are locked out now. */
+  private async views(manager: EntityManager, users: UserEntity[]): Promise<UserView[]> {
+    if (users.length === 0) return [];
+    const memberships = await manager.find(UserCareTeamEntity, {
+      where: { userId: In(users.map((u) => u.id)) },
+      order: { careTeamId: 'ASC' },
+    });
+    const teamsOf = new Map<string, string[]>();
+    for (const m of memberships) teamsOf.set(m.userId, [...(teamsOf.get(m.userId) ?? []), m.careTeamId]);
+    const now = Date.now();
+    return users.map((u) => ({
+      id: u.id,
+      username: u.username,
+      role: u.role,
+      displayName: u.displayName,
+      nationalId: u.nationalId,
+      active: u.active,
+      locked: u.lockedUntil !== null && u.lockedUntil.getTime() > now,
+      careTeamIds: teamsOf.get(u.id) ?? [],
+      createdAt: u.createdAt,
+    }));
   }
 }

@@ -1,24 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import { QueryFailedError } from 'typeorm';
 import { AppError } from '../common/app-error.js';
-
-/** A pool or a client inside a transaction: repositories take either. */
-export type Queryable = Pick<Pool, 'query'> | PoolClient;
-
-/** Runs `work` in one transaction on one client; rolls back on any error. */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 
 /** Messages for the unique constraints a client can run into (constraint name → what is taken). */
 const UNIQUE_MESSAGES: Record<string, string> = {
@@ -30,11 +11,23 @@ const UNIQUE_MESSAGES: Record<string, string> = {
 };
 
 /**
+ * The PostgreSQL error under `err`: pg's own DatabaseError (hand-written SQL), or the driverError of
+ * TypeORM's QueryFailedError (repositories). Typeorm 1.x also copies the driver's fields onto the
+ * QueryFailedError; reading driverError does not depend on that.
+ */
+type PgErrorFields = { code?: string; constraint?: string } | undefined;
+
+function pgErrorOf(err: unknown): PgErrorFields {
+  if (err instanceof QueryFailedError) return (err.driverError as PgErrorFields) ?? (err as PgErrorFields);
+  return err as PgErrorFields;
+}
+
+/**
  * Maps the database's refusals that a client can cause to the error taxonomy, so that they are
  * a 409/400 with a stable code rather than a 500. Anything else is rethrown unchanged.
  */
 export function mapDatabaseError(err: unknown): never {
-  const pgErr = err as { code?: string; constraint?: string };
+  const pgErr = pgErrorOf(err);
   switch (pgErr?.code) {
     case '23505':
       throw new AppError('CONFLICT', UNIQUE_MESSAGES[pgErr.constraint ?? ''] ?? 'already exists');
