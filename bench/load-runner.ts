@@ -43,7 +43,8 @@ export function startLoad(input: LoadWorkerInput, onProgress?: (p: LoadProgressM
     } else if (m.type === 'done') resolveDone(m.summary);
     else if (m.type === 'error') rejectAll(new Error(`load worker: ${m.message}`));
   });
-  worker.on('error', (err) => rejectAll(err));
+  // @types/node 26 types what a worker throws as unknown: it need not be an Error.
+  worker.on('error', (err) => rejectAll(err instanceof Error ? err : new Error(`load worker: ${String(err)}`)));
   worker.on('exit', (code) => rejectAll(new Error(`load worker exited (${code}) before it finished`)));
   return {
     started,

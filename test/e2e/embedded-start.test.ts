@@ -81,6 +81,10 @@ describe('npm start with no configuration at all: the demo', () => {
     await eventually(async () => /Nurse console: http:\/\/localhost:13092\/console/.test(app!.output()), 10000);
     const password = /nurse\.demo\s+(\S+)/.exec(app.output())?.[1];
     expect(password).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    // One logger, readable in the demo: pino-pretty's lines, from the first start-up step on, and
+    // not a line of raw JSON (README, "Logs").
+    expect(app.output()).toMatch(/^\[[\d:.]+\] INFO: \[Bootstrap\] embedded PostgreSQL on /m);
+    expect(app.output().split('\n').filter((l) => l.trimStart().startsWith('{'))).toEqual([]);
     const login = await fetch(`${base}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

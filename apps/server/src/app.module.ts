@@ -1,6 +1,7 @@
 import { DynamicModule, Module, type Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { AccessModule } from './access/access.module.js';
 import { AlertsApiModule } from './alerts/alerts-api.module.js';
@@ -10,6 +11,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { BrokerAuthModule } from './broker-auth/broker-auth.module.js';
 import { ClinicalModule } from './clinical/clinical.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { createAppLogger } from './common/app-logger.js';
 import { APP_CONFIG, type AppConfig, type ProcessRole } from './config/app-config.js';
 import { AlertRelayModule } from './console/alert-relay.module.js';
 import { ConsoleModule } from './console/console.module.js';
@@ -23,17 +25,6 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { RegistryModule } from './registry/registry.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
 
-/** Log keys that may carry secrets or patient data: never written (STYLE.md §7). */
-export const LOG_REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.body.password',
-  '*.password',
-  '*.secret',
-  '*.displayName',
-  '*.ins',
-  '*.token',
-];
 
 /** Which feature modules each process role runs. One process can hold all roles (see docs/architecture.md). */
 const ROLE_MODULES: Record<ProcessRole, Type[]> = {
@@ -44,7 +35,8 @@ const ROLE_MODULES: Record<ProcessRole, Type[]> = {
 
 @Module({})
 export class AppModule {
-  static register(config: AppConfig): DynamicModule {
+  /** `logger`: the process's logger (bootstrap.ts); one is made from the configuration if absent. */
+  static register(config: AppConfig, logger: PinoLogger = createAppLogger(config)): DynamicModule {
     const features = new Set<Type>();
     for (const role of config.roles) for (const m of ROLE_MODULES[role]) features.add(m);
     if (config.demo && config.roles.includes('api')) features.add(DemoModule);
@@ -56,8 +48,8 @@ export class AppModule {
       imports: [
         LoggerModule.forRoot({
           pinoHttp: {
-            level: config.logLevel,
-            redact: { paths: LOG_REDACT, censor: '[redacted]' },
+            // Its level, redaction and output format: every log line of the process is that logger's.
+            logger,
             genReqId: (req) => (req.headers['x-correlation-id'] as string | undefined) ?? randomUUID(),
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
             // Paths carry ids only; query strings may carry dates, never names.

@@ -1,15 +1,17 @@
 import 'reflect-metadata';
-import { Logger as NestLogger, ValidationPipe, type INestApplication } from '@nestjs/common';
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AppModule } from './app.module.js';
 import { hashSecret } from './auth/password.js';
+import { createAppLogger } from './common/app-logger.js';
 import type { AppConfig } from './config/app-config.js';
 import { jsonTextTooDeep } from './common/json-depth.js';
 import { createPool } from './database/database.module.js';
@@ -133,14 +135,20 @@ export async function prepareDatabase(config: AppConfig, log: (msg: string) => v
   }
 }
 
-/** Builds the Nest application (pipes, filter, OpenAPI, static console) without listening. */
-export async function createApp(config: AppConfig, options: { logger?: boolean } = {}): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
-    bufferLogs: options.logger !== false,
-    logger: options.logger === false ? false : undefined,
+/**
+ * Builds the Nest application (pipes, filter, OpenAPI, static console) without listening. Nest's
+ * own messages go through the process's pino logger too (`logger`, or one made from the
+ * configuration): buffered until it is in place, so none is written by Nest's console logger.
+ * `logger: false` silences Nest's messages (tests).
+ */
+export async function createApp(config: AppConfig, options: { logger?: PinoLogger | false } = {}): Promise<INestApplication> {
+  const nestLogs = options.logger !== false;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, options.logger || createAppLogger(config)), {
+    bufferLogs: nestLogs,
+    logger: nestLogs ? undefined : false,
     bodyParser: false,
   });
-  if (options.logger !== false) app.useLogger(app.get(Logger));
+  if (nestLogs) app.useLogger(app.get(Logger));
   // Bodies above 1 MiB are refused with 413, bodies nested deeper than MAX_JSON_DEPTH with 400,
   // before any handler runs.
   // `verify` is body-parser's own hook (Nest's option type leaves it out for its rawBody mode, not
@@ -168,13 +176,16 @@ export async function createApp(config: AppConfig, options: { logger?: boolean }
   return app;
 }
 
-/** The whole start sequence of `npm start`. */
-export async function run(config: AppConfig): Promise<{ app: INestApplication; stop: () => Promise<void> }> {
-  const logger = new NestLogger('Bootstrap');
-  const log = (msg: string) => logger.log(msg);
+/** The whole start sequence of `npm start`, every step logging through the one `logger`. */
+export async function run(
+  config: AppConfig,
+  logger: PinoLogger = createAppLogger(config),
+): Promise<{ app: INestApplication; stop: () => Promise<void> }> {
+  const bootstrapLogger = logger.child({ context: 'Bootstrap' });
+  const log = (msg: string) => bootstrapLogger.info(msg);
   const infra = await startInfrastructure(config, log);
   await prepareDatabase(infra.config, log);
-  const app = await createApp(infra.config);
+  const app = await createApp(infra.config, { logger });
   await app.listen(infra.config.http.port, infra.config.http.host ?? '0.0.0.0');
   const url = `http://localhost:${infra.config.http.port}`;
   log(`roles: ${infra.config.roles.join(', ')}${infra.config.demo ? ' (demo mode)' : ''}`);

@@ -1,6 +1,7 @@
 import 'dotenv/config';
 import { ConfigError, loadConfig } from './config/app-config.js';
 import { run } from './bootstrap.js';
+import { createAppLogger } from './common/app-logger.js';
 
 async function main(): Promise<void> {
   let config;
@@ -13,12 +14,13 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const { stop } = await run(config);
+  const logger = createAppLogger(config);
+  const { stop } = await run(config, logger);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`${signal}: shutting down\n`);
+    logger.info({ context: 'Bootstrap' }, `${signal}: shutting down`);
     stop().then(
       () => process.exit(0),
       () => process.exit(1),

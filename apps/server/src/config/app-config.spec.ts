@@ -100,4 +100,22 @@ describe('loadConfig', () => {
     expect(c.http.port).toBe(8080);
     expect(c.ingest.connections).toBe(2);
   });
+  // LOG_FORMAT wins; else production logs are JSON for a collector, a terminal or the demo gets
+  // pino-pretty's lines, and anything else (a pipe, a service manager) JSON.
+  it.each([
+    ['json', 'production, on a terminal', { ...prod, NODE_ENV: 'production' }, true],
+    ['json', 'the demo, on a terminal, in production', { NODE_ENV: 'production' }, true],
+    ['pretty', 'real services, on a terminal', prod, true],
+    ['json', 'real services, piped', prod, false],
+    ['pretty', 'the demo, piped', {}, false],
+    ['pretty', 'DEMO=true with real services, piped', { ...prod, DEMO: 'true' }, false],
+    ['pretty', 'LOG_FORMAT=pretty in production', { ...prod, NODE_ENV: 'production', LOG_FORMAT: 'pretty' }, false],
+    ['json', 'LOG_FORMAT=json in the demo, on a terminal', { LOG_FORMAT: 'json' }, true],
+  ])('logs %s for %s', (expected, _case, env: Record<string, string>, tty) => {
+    expect(loadConfig(env, tty).logFormat).toBe(expected);
+  });
+
+  it('refuses an unknown LOG_FORMAT, naming it', () => {
+    expect(() => loadConfig({ ...prod, LOG_FORMAT: 'yaml' })).toThrow(/LOG_FORMAT must be json or pretty/);
+  });
 });

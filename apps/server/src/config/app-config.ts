@@ -139,6 +139,9 @@ class Environment {
   @Transform(toInt) @IsInt() @Min(60) @Max(86400) SCHEDULER_NIGHTLY_SECONDS = 3600;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
+  /** Unset: JSON with NODE_ENV=production, pino-pretty on a terminal or in the demo, JSON otherwise. */
+  @IsOptional() @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' }) LOG_FORMAT?: 'json' | 'pretty';
+  @IsOptional() @IsString() NODE_ENV?: string;
 }
 
 export interface AppConfig {
@@ -192,6 +195,8 @@ export interface AppConfig {
   alerts: { escalateCriticalAfterMinutes: number; escalateWarningAfterMinutes: number };
   scheduler: { escalationEverySeconds: number; silenceEverySeconds: number; nightlyEverySeconds: number };
   logLevel: string;
+  /** One line of JSON per log entry (log collectors), or pino-pretty's lines (people). */
+  logFormat: 'json' | 'pretty';
 }
 
 export class ConfigError extends Error {}
@@ -203,7 +208,7 @@ export function configVariableNames(): string[] {
 }
 
 /** Reads and validates the environment once; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = process.stdout.isTTY === true): AppConfig {
   const raw = plainToInstance(Environment, stripEmpty(env), { exposeDefaultValues: true });
   const errors = validateSync(raw, { whitelist: false });
   if (errors.length > 0) {
@@ -290,6 +295,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       nightlyEverySeconds: raw.SCHEDULER_NIGHTLY_SECONDS,
     },
     logLevel: raw.LOG_LEVEL,
+    // Production logs go to a collector; someone watching a terminal or trying the demo reads them.
+    logFormat: raw.LOG_FORMAT ?? (raw.NODE_ENV === 'production' ? 'json' : stdoutIsTTY || demo ? 'pretty' : 'json'),
   };
 }
 

@@ -23,7 +23,7 @@ class DemoRunner implements OnApplicationBootstrap, OnApplicationShutdown {
     // Printed once the HTTP server listens (the address carries the real port), a moment after the
     // start-up logs are flushed so that it is the last thing on the screen.
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
-    const print = () => setTimeout(() => process.stdout.write(banner(seeded, this.consoleUrl(server))), 300).unref();
+    const print = () => setTimeout(() => this.show(banner(seeded, this.consoleUrl(server))), 300).unref();
     if (server.listening) print();
     else server.once('listening', print);
     if (this.config.demoSimulator) {
@@ -35,6 +35,12 @@ class DemoRunner implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.simulator.stop();
+  }
+
+  /** As it is for people; as one log entry when the logs are JSON, so that stdout stays JSON only. */
+  private show(text: string): void {
+    if (this.config.logFormat === 'json') this.logger.log(text);
+    else process.stdout.write(text);
   }
 
   private consoleUrl(server: Server): string {

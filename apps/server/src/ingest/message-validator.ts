@@ -7,6 +7,7 @@ import {
   type RejectionReason,
   type TimeWindow,
 } from '#protocol';
+import { valueTooDeep } from '../common/json-depth.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { DeviceInfo } from './ingest-device.repository.js';
 import type { InflightMessage } from './inflight-message.js';
@@ -129,7 +130,16 @@ export class MessageValidator {
  * not throw out of routing (an uncaught error there kills the process, and the unacknowledged
  * message is redelivered to the restarted one).
  */
+/**
+ * Past this nesting an item is not quoted (the message's own excerpt is kept): quoting means
+ * stringifying all of it for 256 characters, and whether that overflows the stack depends on the
+ * runtime (Node 20's JSON.stringify did at a few thousand levels, Node 26's does not), so the dead
+ * letter would too. No real sample nests more than a few levels.
+ */
+const MAX_QUOTED_ITEM_DEPTH = 1000;
+
 function itemExcerpt(item: unknown): string | undefined {
+  if (valueTooDeep(item, MAX_QUOTED_ITEM_DEPTH)) return undefined;
   try {
     return payloadExcerpt(JSON.stringify(item) ?? '', 256);
   } catch {
