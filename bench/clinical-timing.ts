@@ -12,6 +12,9 @@
  */
 import { loadavg } from 'node:os';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { TransactionRunner } from '../apps/server/src/database/transaction.js';
 import { migrate } from '../apps/server/src/database/migrator.js';
 import { MIGRATIONS_DIR } from '../apps/server/src/paths.js';
 import { NightsRepository } from '../apps/server/src/clinical/nights.repository.js';
@@ -137,11 +140,14 @@ async function main(): Promise<void> {
   const url = await database();
   const now = Date.now();
   const { patientId, to } = reuse ? await existing(url) : await seed(url, now);
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // One pool, TypeORM's, as the server has it (DatabaseModule): the analytical reads run in its transactions.
+  const dataSource = await new DataSource({ type: 'postgres', url, poolSize: 4 }).initialize();
+  const pool = (dataSource.driver as PostgresDriver).master as pg.Pool;
+  const transactions = new TransactionRunner(dataSource, pool);
   try {
-    const repo = new NightsRepository(pool);
+    const repo = new NightsRepository(pool, transactions);
     const nights = new NightsService(undefined as unknown as PatientAccessService, repo);
-    const trends = new TrendsRepository(pool);
+    const trends = new TrendsRepository(pool, transactions);
     process.stdout.write(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     // "now" two hours after the seeded range: the last seeded night is yesterday evening's.
     const at = new Date(to + 2 * 3_600_000);
@@ -163,7 +169,7 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${buckets.length} buckets, ${buckets.reduce((s, b) => s + b.count, 0).toLocaleString('en-US')} samples\n`);
     }
   } finally {
-    await pool.end();
+    await dataSource.destroy();
   }
 }
 

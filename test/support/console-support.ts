@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { RuleId, Severity } from '#domain';
-import { ALERT_SELECT, toAlertView, type AlertRow } from '../../apps/server/src/alerts/alert.repository.js';
-import { AlertEventsHub, type AlertEventMessage } from '../../apps/server/src/events/event-hubs.js';
+import { ALERT_SELECT, toAlertView, type AlertRecord } from '../../apps/server/src/alerts/alert.repository.js';
+import { AlertEventsHub, alertEventMessage, type AlertEventMessage } from '../../apps/server/src/events/event-hubs.js';
 import type { ConsoleAlert } from '../../apps/server/src/console/console-events.js';
 import type { TestApp } from './test-app.js';
 
@@ -32,20 +32,19 @@ export async function raiseAlert(
         3,
       ],
     );
-    const row = (await client.query<AlertRow>(`${ALERT_SELECT} WHERE a.id = $1`, [rows[0]!.id])).rows[0]!;
+    const row = (await client.query<AlertRecord>(`${ALERT_SELECT} WHERE a.id = $1`, [rows[0]!.id])).rows[0]!;
     const event = await client.query<{ id: string }>(
       `INSERT INTO alert_events (alert_id, patient_id, care_team_id, kind) VALUES ($1, $2, $3, 'raised') RETURNING id::text AS id`,
-      [row.id, row.patient_id, row.care_team_id],
+      [row.id, row.patientId, row.careTeamId],
     );
     await client.query('COMMIT');
-    message = {
+    message = alertEventMessage({
       eventId: event.rows[0]!.id,
       kind: 'raised',
-      event: 'alert.raised',
-      careTeamId: row.care_team_id,
+      careTeamId: row.careTeamId,
       physicianIds: options.physicianIds ?? [],
       alert: toAlertView(row),
-    };
+    });
   } catch (err) {
     await client.query('ROLLBACK');
     throw err;

@@ -1,53 +1,59 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import pg from 'pg';
 import type { RuleDecision } from '#rules';
 import { AlertDecisionService } from '../../../apps/server/src/alerts/alert-decision.service.js';
+import { AlertEntity } from '../../../apps/server/src/alerts/alert.entities.js';
 import { AlertWriteRepository } from '../../../apps/server/src/alerts/alert-write.repository.js';
 import { AlertRepository } from '../../../apps/server/src/alerts/alert.repository.js';
 import { RuleDataRepository } from '../../../apps/server/src/alerts/rule-data.repository.js';
 import { RuleEvaluationService } from '../../../apps/server/src/alerts/rule-evaluation.service.js';
 import { TrendRulesService } from '../../../apps/server/src/alerts/trend-rules.service.js';
+import { AuditLogEntity } from '../../../apps/server/src/audit/audit-log.entity.js';
 import { AuditLogRepository } from '../../../apps/server/src/audit/audit-log.repository.js';
 import { AuditService } from '../../../apps/server/src/audit/audit.service.js';
 import { AlertEventsHub, StoredReadingsHub, type AlertEventMessage } from '../../../apps/server/src/events/event-hubs.js';
 import { TEST_DATABASE_URL } from '../../support/test-env.js';
+import { standaloneDatabase } from '../../support/transaction-runner.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
 import { alertsOf, eventsOf, HOUR, insertReadings, SECOND, samples } from './alert-fixtures.js';
 
 // Creating users (argon2) and apps is slow on a loaded machine: the jest default of 5 s is too short.
 jest.setTimeout(30_000);
 
-/** The decisions write their audit entries on the connection of their own transaction (this instance's pool). */
-function auditOf(t: TestApp): AuditService {
-  return new AuditService(t.app.get(AuditLogRepository));
-}
-
 /** An independent evaluator "process": its own pool (connections), its own hubs and caches. */
-function evaluatorInstance(t: TestApp) {
-  const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
+async function evaluatorInstance() {
+  const db = await standaloneDatabase(TEST_DATABASE_URL, 4);
+  const pool = db.pool;
+  const alertRows = db.dataSource.getRepository(AlertEntity);
   const published: AlertEventMessage[] = [];
   const hub = new AlertEventsHub();
   hub.subscribe(async (m) => {
     published.push(m);
   });
   const data = new RuleDataRepository(pool);
-  const decisions = new AlertDecisionService(new AlertRepository(pool), new AlertWriteRepository(pool), data, auditOf(t), hub);
+  const decisions = new AlertDecisionService(
+    new AlertRepository(pool, alertRows),
+    new AlertWriteRepository(pool, alertRows),
+    data,
+    new AuditService(new AuditLogRepository(db.dataSource.getRepository(AuditLogEntity))),
+    hub,
+    db.transactions,
+  );
   const evaluator = new RuleEvaluationService(new StoredReadingsHub(), data, decisions, new TrendRulesService(data, decisions));
-  return { pool, decisions, evaluator, published };
+  return { pool, close: db.close, decisions, evaluator, published };
 }
 
 describe('two evaluators raising the same alert at once make one alert', () => {
   let t: TestApp;
-  let a: ReturnType<typeof evaluatorInstance>;
-  let b: ReturnType<typeof evaluatorInstance>;
+  let a: Awaited<ReturnType<typeof evaluatorInstance>>;
+  let b: Awaited<ReturnType<typeof evaluatorInstance>>;
   beforeAll(async () => {
     t = await startTestApp({ roles: ['api'] });
-    a = evaluatorInstance(t);
-    b = evaluatorInstance(t);
+    a = await evaluatorInstance();
+    b = await evaluatorInstance();
   });
   afterAll(async () => {
-    await a.pool.end();
-    await b.pool.end();
+    await a.close();
+    await b.close();
     await t.close();
   });
 

@@ -79,7 +79,7 @@ export interface AlertRowLite {
 export async function alertsOf(pool: pg.Pool, patientId: string, rule?: string): Promise<AlertRowLite[]> {
   const { rows } = await pool.query<AlertRowLite>(
     `SELECT id::text AS id, rule, status, severity, occurrences, started_at, value, threshold, resolution, news2_spo2_score, escalated, device_id
-       FROM alerts WHERE patient_id = $1 AND ($2::text IS NULL OR rule = $2) ORDER BY id`,
+       FROM alerts WHERE patient_id = $1 AND ($2::text IS NULL OR rule = $2) ORDER BY alerts.id`,
     [patientId, rule ?? null],
   );
   return rows;

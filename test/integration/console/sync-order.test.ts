@@ -21,8 +21,8 @@ describe('alert event ids become visible in id order', () => {
   let consoleRepo: ConsoleRepository;
   beforeAll(async () => {
     t = await startTestApp({ roles: ['api'] });
-    alerts = new AlertRepository(t.pool);
-    consoleRepo = new ConsoleRepository(t.pool);
+    alerts = t.app.get(AlertRepository);
+    consoleRepo = t.app.get(ConsoleRepository);
   });
   afterAll(async () => {
     await t.close();

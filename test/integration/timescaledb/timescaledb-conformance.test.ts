@@ -12,6 +12,7 @@ import { startPgliteTimescale, type PgliteTimescale } from '../../support/pglite
 import { insertReadings, regular, type FixtureReading } from '../../support/readings-fixture.js';
 import { TEST_DATABASE_URL } from '../../support/test-env.js';
 import { issuePatientScope } from '../../../apps/server/src/access/patient-scope.js';
+import { standaloneDatabase, type StandaloneDatabase } from '../../support/transaction-runner.js';
 
 // jest.config's testTimeout is not applied per project: hooks would get 5 s on a loaded machine.
 jest.setTimeout(60000);
@@ -30,6 +31,9 @@ describe('TimescaleDB flavour (PGlite) conforms to plain PostgreSQL', () => {
   let tsdb: PgliteTimescale;
   let ts: pg.Pool;
   let plain: pg.Pool;
+  // The analytical reads run in the data source's transactions (TransactionRunner), as in the server.
+  let tsDb: StandaloneDatabase;
+  let plainDb: StandaloneDatabase;
   const patientId = randomUUID();
   // The repositories' proof of access; this test reads as the server itself.
   const scope = issuePatientScope({ id: patientId });
@@ -39,8 +43,10 @@ describe('TimescaleDB flavour (PGlite) conforms to plain PostgreSQL', () => {
 
   beforeAll(async () => {
     tsdb = await startPgliteTimescale(PORT);
-    ts = new pg.Pool({ connectionString: tsdb.url, max: 1 });
-    plain = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+    tsDb = await standaloneDatabase(tsdb.url, 1);
+    plainDb = await standaloneDatabase(TEST_DATABASE_URL, 2);
+    ts = tsDb.pool;
+    plain = plainDb.pool;
     const result = await migrate(ts, MIGRATIONS_DIR);
     expect(result.flavour).toBe('timescaledb');
     expect(result.applied).toContain('20261123150100_readings-rollup.timescaledb.sql');
@@ -68,8 +74,8 @@ describe('TimescaleDB flavour (PGlite) conforms to plain PostgreSQL', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await ts?.end();
-    await plain?.end();
+    await tsDb?.close();
+    await plainDb?.close();
     await tsdb?.stop();
   }, 30_000);
 
@@ -134,8 +140,8 @@ describe('TimescaleDB flavour (PGlite) conforms to plain PostgreSQL', () => {
   async function compareTrends(label: string): Promise<void> {
     for (const [bucket, metric, from, to] of cases) {
       const plan = planTrend(bucket, new Date(from), new Date(to));
-      const onTs = await new TrendsRepository(ts).buckets(scope, metric, plan);
-      const onPlain = await new TrendsRepository(plain).buckets(scope, metric, plan);
+      const onTs = await new TrendsRepository(ts, tsDb.transactions).buckets(scope, metric, plan);
+      const onPlain = await new TrendsRepository(plain, plainDb.transactions).buckets(scope, metric, plan);
       expect({ label, bucket, metric, buckets: onTs.length }).toEqual({ label, bucket, metric, buckets: onPlain.length });
       expect(onTs.length).toBeGreaterThan(0);
       onTs.forEach((b: TrendBucketView, i: number) => {
@@ -169,8 +175,8 @@ describe('TimescaleDB flavour (PGlite) conforms to plain PostgreSQL', () => {
 
   it('computes the same nights and the same FHIR page', async () => {
     const now = new Date();
-    const nightsOn = (pool: pg.Pool) => new NightsService(undefined as never, new NightsRepository(pool)).compute(scope, 2, now);
-    const [onTs, onPlain] = [await nightsOn(ts), await nightsOn(plain)];
+    const nightsOn = (db: StandaloneDatabase) => new NightsService(undefined as never, new NightsRepository(db.pool, db.transactions)).compute(scope, 2, now);
+    const [onTs, onPlain] = [await nightsOn(tsDb), await nightsOn(plainDb)];
     expect(onTs).toEqual(onPlain);
     expect(onTs.at(-1)).toMatchObject({ spo2Min: 87, t90Pct: 5, odi3: 6 });
 

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { PoolClient } from 'pg';
 import { news2Spo2Score, SEVERITY_RANK, type PatientProfile } from '#domain';
 import { continuesNightEpisode, type RuleDecision } from '#rules';
 import { AuditService } from '../audit/audit.service.js';
-import { AlertEventsHub, type AlertEventMessage } from '../events/event-hubs.js';
+import { TransactionRunner, type Tx } from '../database/transaction.js';
+import { AlertEventsHub, alertEventMessage, type AlertEventMessage } from '../events/event-hubs.js';
 import { AlertRepository, toAlertView, type AlertEventKind } from './alert.repository.js';
 import { AlertWriteRepository, type ActiveAlertRow } from './alert-write.repository.js';
 import { RuleDataRepository } from './rule-data.repository.js';
@@ -41,14 +41,15 @@ export class AlertDecisionService {
     private readonly data: RuleDataRepository,
     private readonly audit: AuditService,
     private readonly hub: AlertEventsHub,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   /** Applies one decision; returns the committed event it produced (already published), if any. */
   async apply(target: DecisionTarget, decision: RuleDecision): Promise<AlertEventMessage | null> {
     // Most clears find nothing to clear (e.g. device.silent when a device speaks): one read, no transaction.
     if (decision.kind === 'clear' && !(await this.writes.hasActive(target.patientId, decision.rule))) return null;
-    const message = await this.writes.inTransaction((client) =>
-      decision.kind === 'clear' ? this.clear(client, target, decision) : this.raiseOrUpdate(client, target, decision),
+    const message = await this.transactions.run((tx) =>
+      decision.kind === 'clear' ? this.clear(tx, target, decision) : this.raiseOrUpdate(tx, target, decision),
     );
     if (message) {
       this.logger.log({ alertId: message.alert.id, rule: decision.rule, kind: message.kind, deviceId: target.deviceId }, 'alert transition');
@@ -57,84 +58,78 @@ export class AlertDecisionService {
     return message;
   }
 
-  private async raiseOrUpdate(client: PoolClient, target: DecisionTarget, d: RuleDecision): Promise<AlertEventMessage | null> {
-    let active = await this.writes.findActive(client, target.patientId, d.rule);
+  private async raiseOrUpdate(tx: Tx, target: DecisionTarget, d: RuleDecision): Promise<AlertEventMessage | null> {
+    let active = await this.writes.findActive(tx.sql, target.patientId, d.rule);
     if (!active) {
       // A raise of an episode already recorded (and since resolved) is a replay: nothing new.
       // An update with no open alert means a professional resolved it while the episode went on
       // getting worse: that deserves a new alert. Unless the rules cleared it: then another
       // process saw the run end, and this one, behind in the device's stream, reports the past.
-      if (await this.writes.runRecorded(client, target, d, d.kind === 'update')) return null;
-      const news2 = d.news2Spo2Score ?? (await this.news2At(client, target, d.at));
-      const id = await this.writes.insertActive(client, target, d, news2);
-      if (id) return this.transition(client, id, 'raised', d);
-      active = await this.writes.findActive(client, target.patientId, d.rule); // lost the race: update the winner's row
+      if (await this.writes.runRecorded(tx.sql, target, d, d.kind === 'update')) return null;
+      const news2 = d.news2Spo2Score ?? (await this.news2At(tx, target, d.at));
+      const id = await this.writes.insertActive(tx.sql, target, d, news2);
+      if (id) return this.transition(tx, id, 'raised', d);
+      active = await this.writes.findActive(tx.sql, target.patientId, d.rule); // lost the race: update the winner's row
       if (!active) throw new Error('alert vanished between conflict and select');
     }
-    return this.updateActive(client, active, target, d);
+    return this.updateActive(tx, active, target, d);
   }
 
-  private async updateActive(client: PoolClient, a: ActiveAlertRow, target: DecisionTarget, d: RuleDecision): Promise<AlertEventMessage | null> {
+  private async updateActive(tx: Tx, a: ActiveAlertRow, target: DecisionTarget, d: RuleDecision): Promise<AlertEventMessage | null> {
     const sameEpisode =
-      d.startedAt === a.started_at.getTime() ||
-      d.startedAt === a.episode_started_at?.getTime() ||
+      d.startedAt === a.startedAt.getTime() ||
+      d.startedAt === a.episodeStartedAt?.getTime() ||
       runOverlaps(a, target, d) ||
-      continuesNightEpisode({ startedAt: a.started_at.getTime(), lastTriggeredAt: a.last_triggered_at.getTime() }, d);
+      continuesNightEpisode({ startedAt: a.startedAt.getTime(), lastTriggeredAt: a.lastTriggeredAt.getTime() }, d);
     const newOccurrence = d.kind === 'raise' && !sameEpisode;
-    const newer = d.at >= a.last_triggered_at.getTime();
+    const newer = d.at >= a.lastTriggeredAt.getTime();
     const severityUp = SEVERITY_RANK[d.severity] > SEVERITY_RANK[a.severity];
-    const valueChanged = newer && (d.value !== a.value || d.message !== a.message || d.at !== a.last_triggered_at.getTime());
+    const valueChanged = newer && (d.value !== a.value || d.message !== a.message || d.at !== a.lastTriggeredAt.getTime());
     if (!newOccurrence && !severityUp && !valueChanged) return null;
-    await this.writes.updateActive(client, a.id, d, { newOccurrence, newer, severityUp });
+    await this.writes.updateActive(tx.sql, a.id, d, { newOccurrence, newer, severityUp });
     const kind: AlertEventKind | null = severityUp ? 'severity' : newOccurrence ? 'occurrence' : null;
     // A worse value within the same episode updates the row without a transition (no event).
-    return kind ? this.transition(client, a.id, kind, d) : null;
+    return kind ? this.transition(tx, a.id, kind, d) : null;
   }
 
-  private async clear(client: PoolClient, target: DecisionTarget, d: RuleDecision): Promise<AlertEventMessage | null> {
-    const a = await this.writes.findActive(client, target.patientId, d.rule);
+  private async clear(tx: Tx, target: DecisionTarget, d: RuleDecision): Promise<AlertEventMessage | null> {
+    const a = await this.writes.findActive(tx.sql, target.patientId, d.rule);
     if (!a) return null;
     // Another device's episode, or evidence older than the alert's last trigger (a backlog, an
     // older night re-evaluated), does not clear it.
-    if (a.device_id && target.deviceId && a.device_id !== target.deviceId) return null;
-    if (d.at < a.last_triggered_at.getTime()) return null;
-    await this.writes.resolveCleared(client, a.id);
-    return this.transition(client, a.id, 'resolved', d);
+    if (a.deviceId && target.deviceId && a.deviceId !== target.deviceId) return null;
+    if (d.at < a.lastTriggeredAt.getTime()) return null;
+    await this.writes.resolveCleared(tx.sql, a.id);
+    return this.transition(tx, a.id, 'resolved', d);
   }
 
   /** Records the event and the audit entry of a system transition and builds the console message. */
-  async transition(
-    client: PoolClient,
-    alertId: string,
-    kind: AlertEventKind,
-    d: Pick<RuleDecision, 'rule' | 'message'> | null,
-  ): Promise<AlertEventMessage> {
-    const row = (await this.alerts.findById(alertId, client))!;
-    const eventId = await this.alerts.appendEvent(client, row, kind, null, kind === 'resolved' && d ? d.message : null);
+  async transition(tx: Tx, alertId: string, kind: AlertEventKind, d: Pick<RuleDecision, 'rule' | 'message'> | null): Promise<AlertEventMessage> {
+    const row = (await this.alerts.findById(alertId, tx.sql))!;
+    const eventId = await this.alerts.appendEvent(tx.sql, row, kind, null, kind === 'resolved' && d ? d.message : null);
     await this.audit.record(
       {
         action: `alert.${AUDIT_ACTION[kind]}`,
         actor: SYSTEM_ACTOR,
-        patientId: row.patient_id,
+        patientId: row.patientId,
         targetType: 'alert',
         targetId: row.id,
         details: { rule: row.rule, severity: row.severity, eventId },
       },
-      client,
+      tx.sql,
     );
-    return {
+    return alertEventMessage({
       eventId,
       kind,
-      event: kind === 'raised' ? 'alert.raised' : 'alert.updated',
-      careTeamId: row.care_team_id,
-      physicianIds: row.escalated ? await this.alerts.physiciansOfPatient(row.patient_id, client) : [],
+      careTeamId: row.careTeamId,
+      physicianIds: row.escalated ? await this.alerts.physiciansOfPatient(row.patientId, tx.manager) : [],
       alert: toAlertView(row),
-    };
+    });
   }
 
   /** Within the transaction's connection: never wait for a second pool connection while holding one. */
-  private async news2At(client: PoolClient, target: DecisionTarget, at: number): Promise<number | null> {
-    const latest = await this.data.latestSpo2(target.patientId, at, client);
+  private async news2At(tx: Tx, target: DecisionTarget, at: number): Promise<number | null> {
+    const latest = await this.data.latestSpo2(target.patientId, at, tx.sql);
     if (!latest) return null;
     return news2Spo2Score(latest.spo2, target.profile, latest.onOxygen || target.assumeOnOxygen === true);
   }
@@ -142,7 +137,7 @@ export class AlertDecisionService {
 
 /**
  * Whether a device's run overlaps the evidence the active alert already holds from the same device
- * ([started_at, last_triggered_at]): the run ends at or after the alert's start and began before
+ * ([startedAt, lastTriggeredAt]): the run ends at or after the alert's start and began before
  * its last trigger (`runBegunBefore`). Within one process a new run of a device begins after a
  * sample that ended the previous run, so after every trigger of it: an overlapping run is the same
  * run, seen by another process. With several ingest processes and a broker that spreads a device's
@@ -150,11 +145,11 @@ export class AlertDecisionService {
  * from the first sample it saw. Night rules have their own notion of an episode (`continuesNightEpisode`).
  */
 export function runOverlaps(
-  a: Pick<ActiveAlertRow, 'device_id' | 'started_at' | 'last_triggered_at'>,
+  a: Pick<ActiveAlertRow, 'deviceId' | 'startedAt' | 'lastTriggeredAt'>,
   target: Pick<DecisionTarget, 'deviceId'>,
   d: Pick<RuleDecision, 'startedAt' | 'at' | 'runAfter'>,
 ): boolean {
-  return target.deviceId !== null && a.device_id === target.deviceId && runBegunBefore(d, a.last_triggered_at.getTime()) && d.at >= a.started_at.getTime();
+  return target.deviceId !== null && a.deviceId === target.deviceId && runBegunBefore(d, a.lastTriggeredAt.getTime()) && d.at >= a.startedAt.getTime();
 }
 
 /**

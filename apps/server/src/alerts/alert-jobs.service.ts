@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Pool } from 'pg';
-import type { PatientProfile } from '#domain';
 import { deviceSpokeAgain, effectiveSettings, evaluateDeviceSilence } from '#rules';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { PG_POOL } from '../database/database.module.js';
+import { TransactionRunner } from '../database/transaction.js';
 import { AlertEventsHub, type AlertEventMessage } from '../events/event-hubs.js';
 import { AlertDecisionService } from './alert-decision.service.js';
 import { AlertWriteRepository } from './alert-write.repository.js';
@@ -25,13 +23,13 @@ export class AlertJobsService {
   private readonly logger = new Logger('AlertJobs');
 
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly writes: AlertWriteRepository,
     private readonly decisions: AlertDecisionService,
     private readonly data: RuleDataRepository,
     private readonly trends: TrendRulesService,
     private readonly hub: AlertEventsHub,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   /**
@@ -43,9 +41,9 @@ export class AlertJobsService {
     const { escalateCriticalAfterMinutes: crit, escalateWarningAfterMinutes: warn } = this.config.alerts;
     const escalated: string[] = [];
     for (const id of await this.writes.dueForEscalation(now, crit, warn, scope.patientIds)) {
-      const message = await this.writes.inTransaction<AlertEventMessage | null>(async (client) => {
-        if (!(await this.writes.markEscalated(client, id, now, crit, warn))) return null; // acknowledged meanwhile, or another scheduler did it
-        return this.decisions.transition(client, id, 'escalated', null);
+      const message = await this.transactions.run<AlertEventMessage | null>(async (tx) => {
+        if (!(await this.writes.markEscalated(tx.sql, id, now, crit, warn))) return null; // acknowledged meanwhile, or another scheduler did it
+        return this.decisions.transition(tx, id, 'escalated', null);
       });
       if (message) {
         escalated.push(id);
@@ -67,33 +65,18 @@ export class AlertJobsService {
    */
   async checkSilentDevices(now: Date, scope: JobScope = {}): Promise<{ raised: number; cleared: number }> {
     const ids = scope.patientIds ?? null;
-    const { rows: spoke } = await this.pool.query<{ device_id: string; patient_id: string; profile: PatientProfile }>(
-      `SELECT a.device_id, a.patient_id, p.profile
-         FROM alerts a JOIN devices d ON d.device_id = a.device_id JOIN patients p ON p.id = a.patient_id
-        WHERE a.rule = 'device.silent' AND a.status IN ('open', 'acknowledged')
-          AND (NOT d.active OR d.last_seen_at > coalesce(a.episode_started_at, a.started_at))
-          AND ($1::uuid[] IS NULL OR a.patient_id = ANY($1::uuid[]))`,
-      [ids],
-    );
+    const spoke = await this.data.silentAlertsHeardAgain(ids);
     let cleared = 0;
     for (const r of spoke) {
-      const d = deviceSpokeAgain(r.device_id, now.getTime());
-      if (await this.decisions.apply({ patientId: r.patient_id, deviceId: r.device_id, profile: r.profile }, d)) cleared++;
+      const d = deviceSpokeAgain(r.deviceId, now.getTime());
+      if (await this.decisions.apply({ patientId: r.patientId, deviceId: r.deviceId, profile: r.profile }, d)) cleared++;
     }
-    const { rows: silent } = await this.pool.query<{ device_id: string; patient_id: string; profile: PatientProfile; settings: unknown; heard: Date }>(
-      `SELECT DISTINCT ON (d.patient_id) d.device_id, d.patient_id, p.profile, t.settings, coalesce(d.last_seen_at, d.created_at) AS heard
-         FROM devices d JOIN patients p ON p.id = d.patient_id LEFT JOIN patient_thresholds t ON t.patient_id = d.patient_id
-         LEFT JOIN alerts a ON a.patient_id = d.patient_id AND a.rule = 'device.silent' AND a.status IN ('open', 'acknowledged')
-        WHERE d.active AND coalesce(d.last_seen_at, d.created_at) <= $1::timestamptz - interval '1 hour'
-          AND ($2::uuid[] IS NULL OR d.patient_id = ANY($2::uuid[]))
-        ORDER BY d.patient_id, coalesce(a.device_id = d.device_id, false) DESC, heard, d.device_id`,
-      [now, ids],
-    );
+    const silent = await this.data.silentDevices(now, ids);
     let raised = 0;
     for (const r of silent) {
-      const settings = effectiveSettings(r.profile, this.data.parseOverrides(r.patient_id, r.profile, r.settings));
-      const d = evaluateDeviceSilence(r.device_id, r.heard.getTime(), now.getTime(), settings);
-      if (d && (await this.decisions.apply({ patientId: r.patient_id, deviceId: r.device_id, profile: r.profile }, d))) raised++;
+      const settings = effectiveSettings(r.profile, this.data.parseOverrides(r.patientId, r.profile, r.settings));
+      const d = evaluateDeviceSilence(r.deviceId, r.heard.getTime(), now.getTime(), settings);
+      if (d && (await this.decisions.apply({ patientId: r.patientId, deviceId: r.deviceId, profile: r.profile }, d))) raised++;
     }
     return { raised, cleared };
   }

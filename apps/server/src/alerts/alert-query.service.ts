@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { AlertStatus, AlertView } from '#domain';
+import type { AlertView } from '#domain';
 import { PatientAccessService } from '../access/patient-access.service.js';
 import { AuditService, actorOf } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
-import { AlertRepository, toAlertView } from './alert.repository.js';
+import { AlertRepository, toAlertView, type AlertListQuery } from './alert.repository.js';
 
 /** Reads of alerts, always scoped to the caller's care teams (404 outside), audited. */
 @Injectable()
@@ -17,7 +17,7 @@ export class AlertQueryService {
 
   async list(
     principal: Principal,
-    q: { status?: AlertStatus; patientId?: string; limit?: number; from?: string; to?: string; beforeId?: string },
+    q: AlertListQuery,
   ): Promise<AlertView[]> {
     // A patient filter goes through the gate: 404 and a denied entry outside the caller's teams.
     if (q.patientId) await this.access.check(principal, q.patientId, { action: 'alert.list', details: { status: q.status ?? null } });
@@ -25,7 +25,7 @@ export class AlertQueryService {
     // With or without a patientId filter: the ids of the patients whose alerts were returned.
     await this.audit.recordPatientsRead(
       { action: 'alert.list', actor: actorOf(principal), patientId: q.patientId ?? null, targetType: 'alert', details: { status: q.status ?? null, count: rows.length } },
-      rows.map((r) => r.patient_id),
+      rows.map((r) => r.patientId),
     );
     return rows.map(toAlertView);
   }
@@ -35,7 +35,7 @@ export class AlertQueryService {
     if (!row) throw AppError.notFound('alert');
     // An alert is visible exactly when its patient is; outside the caller's teams it does not exist.
     try {
-      return await this.access.read(principal, row.patient_id, { action: 'alert.read', target: { type: 'alert', id: row.id } }, async () => toAlertView(row));
+      return await this.access.read(principal, row.patientId, { action: 'alert.read', target: { type: 'alert', id: row.id } }, async () => toAlertView(row));
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND') throw AppError.notFound('alert');
       throw err;

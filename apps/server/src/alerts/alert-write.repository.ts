@@ -1,46 +1,37 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
-import type { RuleId, Severity } from '#domain';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
+import { In, type EntityManager, type Repository } from 'typeorm';
+import type { RuleId } from '#domain';
 import type { RuleDecision } from '#rules';
-import { PG_POOL } from '../database/database.module.js';
+import { PG_POOL } from '../database/database-pool.js';
+import type { Queryable } from '../database/transaction.js';
+import { AlertEntity } from './alert.entities.js';
 
 /** The open-or-acknowledged alert of a (patient, rule), as the decision writer needs it. */
-export interface ActiveAlertRow {
-  id: string;
-  severity: Severity;
+export type ActiveAlertRow = Pick<AlertEntity, 'id' | 'severity' | 'startedAt' | 'episodeStartedAt' | 'lastTriggeredAt' | 'value' | 'message' | 'deviceId'> & {
   status: 'open' | 'acknowledged';
-  started_at: Date;
-  episode_started_at: Date | null;
-  last_triggered_at: Date;
-  value: number | null;
-  message: string;
-  device_id: string | null;
-}
+};
 
-/** Writes of the rules path (raise, occurrence, clear, escalation). Methods taking a client run in the caller's transaction. */
+const ACTIVE = In(['open', 'acknowledged']);
+
+/**
+ * Writes of the alert lifecycle (raise, occurrence, clear, escalation, acknowledge, resolve).
+ * Methods taking `db` run in the caller's transaction (TransactionRunner's `tx.sql`): the rules
+ * path stays hand-written SQL for the partial unique index, the row locks and the conflict handling.
+ */
 @Injectable()
 export class AlertWriteRepository {
-  constructor(@Inject(PG_POOL) readonly pool: Pool) {}
-
-  async inTransaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
+  constructor(
+    @Inject(PG_POOL) readonly pool: Pool,
+    @InjectRepository(AlertEntity) private readonly alerts: Repository<AlertEntity>,
+  ) {}
 
   /** Locks and returns the active alert of (patient, rule), if any. */
-  async findActive(client: PoolClient, patientId: string, rule: RuleId): Promise<ActiveAlertRow | undefined> {
-    const { rows } = await client.query<ActiveAlertRow>(
-      `SELECT id::text AS id, severity, status, started_at, episode_started_at, last_triggered_at, value, message, device_id
+  async findActive(db: Queryable, patientId: string, rule: RuleId): Promise<ActiveAlertRow | undefined> {
+    const { rows } = await db.query<ActiveAlertRow>(
+      `SELECT id::text AS id, severity, status, started_at AS "startedAt", episode_started_at AS "episodeStartedAt",
+              last_triggered_at AS "lastTriggeredAt", value, message, device_id AS "deviceId"
          FROM alerts WHERE patient_id = $1 AND rule = $2 AND status IN ('open', 'acknowledged') FOR UPDATE`,
       [patientId, rule],
     );
@@ -48,8 +39,7 @@ export class AlertWriteRepository {
   }
 
   async hasActive(patientId: string, rule: RuleId): Promise<boolean> {
-    const { rows } = await this.pool.query(`SELECT 1 FROM alerts WHERE patient_id = $1 AND rule = $2 AND status IN ('open', 'acknowledged')`, [patientId, rule]);
-    return rows.length > 0;
+    return this.alerts.exists({ where: { patientId, rule, status: ACTIVE } });
   }
 
   /**
@@ -60,14 +50,14 @@ export class AlertWriteRepository {
    * `clearedOnly`: count only alerts the rules themselves cleared (resolution `cleared`).
    */
   async runRecorded(
-    client: PoolClient,
+    db: Queryable,
     target: { patientId: string; deviceId: string | null },
     decision: Pick<RuleDecision, 'rule' | 'startedAt' | 'at' | 'runAfter'>,
     clearedOnly: boolean,
   ): Promise<boolean> {
     // The run may have begun before a trigger at t when runAfter < t (or, runAfter unknown, startedAt <= t).
     const begunBefore = decision.runAfter ?? decision.startedAt - 1;
-    const { rows } = await client.query(
+    const { rows } = await db.query(
       `SELECT 1 FROM alerts
         WHERE patient_id = $1 AND rule = $2 AND (NOT $6 OR resolution = 'cleared')
           AND (started_at = $3 OR episode_started_at = $3
@@ -83,12 +73,12 @@ export class AlertWriteRepository {
    * active alert of (patient, rule) (the partial unique index decides, after that one commits).
    */
   async insertActive(
-    client: PoolClient,
+    db: Queryable,
     target: { patientId: string; deviceId: string | null },
     d: RuleDecision,
     news2: number | null,
   ): Promise<string | undefined> {
-    const { rows } = await client.query<{ id: string }>(
+    const { rows } = await db.query<{ id: string }>(
       `INSERT INTO alerts (patient_id, rule, severity, status, started_at, episode_started_at, last_triggered_at,
                            occurrences, value, threshold, message, news2_spo2_score, device_id)
        VALUES ($1, $2, $3, 'open', $4, $4, $5, 1, $6, $7, $8, $9, $10)
@@ -100,12 +90,12 @@ export class AlertWriteRepository {
   }
 
   async updateActive(
-    client: PoolClient,
+    db: Queryable,
     id: string,
     d: RuleDecision,
     how: { newOccurrence: boolean; newer: boolean; severityUp: boolean },
   ): Promise<void> {
-    await client.query(
+    await db.query(
       `UPDATE alerts SET
          occurrences = occurrences + CASE WHEN $2 THEN 1 ELSE 0 END,
          episode_started_at = CASE WHEN $2 THEN GREATEST(coalesce(episode_started_at, started_at), $3) ELSE episode_started_at END,
@@ -119,8 +109,8 @@ export class AlertWriteRepository {
     );
   }
 
-  async resolveCleared(client: PoolClient, id: string): Promise<void> {
-    await client.query(`UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = NULL, resolution = 'cleared' WHERE id = $1`, [id]);
+  async resolveCleared(db: Queryable, id: string): Promise<void> {
+    await db.query(`UPDATE alerts SET status = 'resolved', resolved_at = now(), resolved_by = NULL, resolution = 'cleared' WHERE id = $1`, [id]);
   }
 
   /** Open alerts due for escalation at `now` (critical and warning only; info never escalates). */
@@ -138,8 +128,8 @@ export class AlertWriteRepository {
   }
 
   /** Marks the alert escalated if it still is open, unescalated and due; returns whether it did. */
-  async markEscalated(client: PoolClient, id: string, now: Date, criticalAfterMin: number, warningAfterMin: number): Promise<boolean> {
-    const res = await client.query(
+  async markEscalated(db: Queryable, id: string, now: Date, criticalAfterMin: number, warningAfterMin: number): Promise<boolean> {
+    const res = await db.query(
       `UPDATE alerts SET escalated = true, escalated_at = $2
         WHERE id = $1 AND status = 'open' AND NOT escalated
           AND ((severity = 'critical' AND opened_at <= $2::timestamptz - make_interval(mins => $3))
@@ -147,5 +137,15 @@ export class AlertWriteRepository {
       [id, now, criticalAfterMin, warningAfterMin],
     );
     return res.rowCount === 1;
+  }
+
+  /** A professional acknowledges the alert (the caller holds its row lock). */
+  async acknowledge(db: EntityManager, id: string, userId: string): Promise<void> {
+    await db.update(AlertEntity, { id }, { status: 'acknowledged', acknowledgedBy: userId, acknowledgedAt: () => 'now()' });
+  }
+
+  /** A professional resolves the alert (the caller holds its row lock). */
+  async resolveManually(db: EntityManager, id: string, userId: string): Promise<void> {
+    await db.update(AlertEntity, { id }, { status: 'resolved', resolvedBy: userId, resolvedAt: () => 'now()', resolution: 'manual' });
   }
 }

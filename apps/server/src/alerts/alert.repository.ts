@@ -1,77 +1,108 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
-import type { AlertResolution, AlertStatus, AlertView, RuleId, Severity } from '#domain';
-import { PG_POOL } from '../database/database.module.js';
-import type { AlertEventMessage } from '../events/event-hubs.js';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
+import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
+import type { AlertStatus, AlertView } from '#domain';
+import { PG_POOL } from '../database/database-pool.js';
+import type { Queryable } from '../database/transaction.js';
+import type { AlertEventKind } from '../events/event-hubs.js';
+import { PatientEntity, UserCareTeamEntity, UserEntity } from '../registry/registry.entities.js';
+import { AlertEntity } from './alert.entities.js';
 
-export interface AlertRow {
-  id: string;
-  patient_id: string;
-  rule: RuleId;
-  severity: Severity;
-  status: AlertStatus;
-  started_at: Date;
-  opened_at: Date;
-  last_triggered_at: Date;
-  occurrences: number;
-  value: number | null;
-  threshold: number | null;
-  message: string;
-  news2_spo2_score: number | null;
-  escalated: boolean;
-  acknowledged_by: string | null;
-  acknowledged_at: Date | null;
-  resolved_by: string | null;
-  resolved_at: Date | null;
-  resolution: AlertResolution | null;
-  care_team_id: string;
-}
+export type { AlertEventKind } from '../events/event-hubs.js';
 
-/** Every alert query selects these, joined to the patient for its care team. */
-export const ALERT_SELECT = `SELECT a.id::text AS id, a.patient_id, a.rule, a.severity, a.status, a.started_at, a.opened_at,
-  a.last_triggered_at, a.occurrences, a.value, a.threshold, a.message, a.news2_spo2_score, a.escalated,
-  a.acknowledged_by, a.acknowledged_at, a.resolved_by, a.resolved_at, a.resolution, p.care_team_id
+/** The columns of an alert that AlertView shows, typed by the entity. */
+export type AlertViewColumns = Pick<
+  AlertEntity,
+  | 'id'
+  | 'patientId'
+  | 'rule'
+  | 'severity'
+  | 'status'
+  | 'startedAt'
+  | 'openedAt'
+  | 'lastTriggeredAt'
+  | 'occurrences'
+  | 'value'
+  | 'threshold'
+  | 'message'
+  | 'news2Spo2Score'
+  | 'escalated'
+  | 'acknowledgedBy'
+  | 'acknowledgedAt'
+  | 'resolvedBy'
+  | 'resolvedAt'
+  | 'resolution'
+>;
+
+/** An alert with its patient's care team (who may see it, where its events go). */
+export type AlertRecord = AlertViewColumns & { careTeamId: string };
+
+/**
+ * The hand-written select of an AlertRecord, joined to the patient for its care team, for the SQL
+ * that runs inside the write transactions and the console's event-log joins (column aliases are
+ * the entity's property names, so rows are AlertRecords).
+ */
+export const ALERT_SELECT = `SELECT a.id::text AS id, a.patient_id AS "patientId", a.rule, a.severity, a.status,
+  a.started_at AS "startedAt", a.opened_at AS "openedAt", a.last_triggered_at AS "lastTriggeredAt", a.occurrences,
+  a.value, a.threshold, a.message, a.news2_spo2_score AS "news2Spo2Score", a.escalated,
+  a.acknowledged_by AS "acknowledgedBy", a.acknowledged_at AS "acknowledgedAt", a.resolved_by AS "resolvedBy",
+  a.resolved_at AS "resolvedAt", a.resolution, p.care_team_id AS "careTeamId"
   FROM alerts a JOIN patients p ON p.id = a.patient_id`;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function toAlertView(row: AlertRow): AlertView {
+export function toAlertView(a: AlertViewColumns): AlertView {
   return {
-    id: row.id,
-    patientId: row.patient_id,
-    rule: row.rule,
-    severity: row.severity,
-    status: row.status,
-    startedAt: row.started_at.toISOString(),
-    openedAt: row.opened_at.toISOString(),
-    lastTriggeredAt: row.last_triggered_at.toISOString(),
-    occurrences: row.occurrences,
-    value: row.value,
-    threshold: row.threshold,
-    message: row.message,
-    escalated: row.escalated,
-    acknowledgedBy: row.acknowledged_by,
-    acknowledgedAt: iso(row.acknowledged_at),
-    resolvedBy: row.resolved_by,
-    resolvedAt: iso(row.resolved_at),
-    resolution: row.resolution,
-    news2Spo2Score: row.news2_spo2_score,
+    id: a.id,
+    patientId: a.patientId,
+    rule: a.rule,
+    severity: a.severity,
+    status: a.status,
+    startedAt: a.startedAt.toISOString(),
+    openedAt: a.openedAt.toISOString(),
+    lastTriggeredAt: a.lastTriggeredAt.toISOString(),
+    occurrences: a.occurrences,
+    value: a.value,
+    threshold: a.threshold,
+    message: a.message,
+    escalated: a.escalated,
+    acknowledgedBy: a.acknowledgedBy,
+    acknowledgedAt: iso(a.acknowledgedAt),
+    resolvedBy: a.resolvedBy,
+    resolvedAt: iso(a.resolvedAt),
+    resolution: a.resolution,
+    news2Spo2Score: a.news2Spo2Score,
   };
 }
-
-export type AlertEventKind = AlertEventMessage['kind'];
 
 /** Advisory lock key that orders alert event ids by commit (any constant unique to this purpose). */
 export const ALERT_EVENT_ORDER_LOCK = '7315094201';
 
-/** Alert rows and their event log. Methods taking a client run inside the caller's transaction. */
+/** The filters of GET /api/alerts. */
+export interface AlertListQuery {
+  status?: AlertStatus;
+  patientId?: string;
+  limit?: number;
+  from?: string;
+  to?: string;
+  beforeId?: string;
+}
+
+/**
+ * Alert rows and their event log. Methods taking `db` run in the caller's transaction (`tx.sql`,
+ * or `tx.manager` for the TypeORM ones) when given one.
+ */
 @Injectable()
 export class AlertRepository {
-  constructor(@Inject(PG_POOL) readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) readonly pool: Pool,
+    @InjectRepository(AlertEntity) private readonly alerts: Repository<AlertEntity>,
+  ) {}
 
-  async findById(id: string, client: Pick<Pool, 'query'> = this.pool, forUpdate = false): Promise<AlertRow | undefined> {
+  async findById(id: string, db: Queryable = this.pool, forUpdate = false): Promise<AlertRecord | undefined> {
     if (!/^\d{1,18}$/.test(id)) return undefined;
-    const { rows } = await client.query<AlertRow>(`${ALERT_SELECT} WHERE a.id = $1${forUpdate ? ' FOR UPDATE OF a' : ''}`, [id]);
+    const { rows } = await db.query<AlertRecord>(`${ALERT_SELECT} WHERE a.id = $1${forUpdate ? ' FOR UPDATE OF a' : ''}`, [id]);
     return rows[0];
   }
 
@@ -86,47 +117,62 @@ export class AlertRepository {
    * follow), so it cannot deadlock, and alert transitions are rare enough for the wait not to matter.
    */
   async appendEvent(
-    client: PoolClient,
-    alert: Pick<AlertRow, 'id' | 'patient_id' | 'care_team_id'>,
+    db: Queryable,
+    alert: Pick<AlertRecord, 'id' | 'patientId' | 'careTeamId'>,
     kind: AlertEventKind,
     actorId: string | null,
     note: string | null,
   ): Promise<string> {
-    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [ALERT_EVENT_ORDER_LOCK]);
-    const { rows } = await client.query<{ id: string }>(
+    await db.query('SELECT pg_advisory_xact_lock($1::bigint)', [ALERT_EVENT_ORDER_LOCK]);
+    const { rows } = await db.query<{ id: string }>(
       `INSERT INTO alert_events (alert_id, patient_id, care_team_id, kind, actor_id, note)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text AS id`,
-      [alert.id, alert.patient_id, alert.care_team_id, kind, actorId, note],
+      [alert.id, alert.patientId, alert.careTeamId, kind, actorId, note],
     );
     return rows[0]!.id;
   }
 
-  /** Physicians of the patient's care team: escalations reach them too. */
   /** Alerts of the patients of `careTeamIds`, newest first, with the filters of GET /api/alerts. */
-  async listInTeams(
-    careTeamIds: string[],
-    q: { status?: AlertStatus; patientId?: string; limit?: number; from?: string; to?: string; beforeId?: string },
-  ): Promise<AlertRow[]> {
-    const { rows } = await this.pool.query<AlertRow>(
-      `${ALERT_SELECT}
-        WHERE p.care_team_id = ANY($1::uuid[])
-          AND ($2::text IS NULL OR a.status = $2)
-          AND ($3::uuid IS NULL OR a.patient_id = $3)
-          AND ($5::timestamptz IS NULL OR a.resolved_at IS NULL OR a.resolved_at >= $5)
-          AND ($6::timestamptz IS NULL OR a.started_at < $6)
-          AND ($7::bigint IS NULL OR a.id < $7)
-        ORDER BY a.id DESC LIMIT $4`,
-      [careTeamIds, q.status ?? null, q.patientId ?? null, q.limit ?? 200, q.from ?? null, q.to ?? null, q.beforeId ?? null],
-    );
-    return rows;
+  async listInTeams(careTeamIds: string[], q: AlertListQuery): Promise<AlertEntity[]> {
+    if (careTeamIds.length === 0) return [];
+    const list = this.alerts
+      .createQueryBuilder('a')
+      .innerJoin(PatientEntity, 'p', 'p.id = a.patientId')
+      .where('p.careTeamId IN (:...careTeamIds)', { careTeamIds });
+    if (q.status) list.andWhere('a.status = :status', { status: q.status });
+    if (q.patientId) list.andWhere('a.patientId = :patientId', { patientId: q.patientId });
+    // `from`: alerts still open then or resolved since; `to`: alerts that started before it.
+    if (q.from) list.andWhere('(a.resolvedAt IS NULL OR a.resolvedAt >= :from)', { from: q.from });
+    if (q.to) list.andWhere('a.startedAt < :to', { to: q.to });
+    if (q.beforeId) list.andWhere('a.id < :beforeId', { beforeId: q.beforeId });
+    return list
+      .orderBy('a.id', 'DESC')
+      .limit(q.limit ?? 200)
+      .getMany();
   }
 
-  async physiciansOfPatient(patientId: string, client: Pick<Pool, 'query'> = this.pool): Promise<string[]> {
-    const { rows } = await client.query<{ id: string }>(
-      `SELECT u.id FROM users u JOIN user_care_teams m ON m.user_id = u.id JOIN patients p ON p.care_team_id = m.care_team_id
-        WHERE p.id = $1 AND u.role = 'physician' AND u.active`,
-      [patientId],
-    );
+  /** Physicians of the patient's care team: escalations reach them too. */
+  async physiciansOfPatient(patientId: string, db?: EntityManager): Promise<string[]> {
+    return this.physicians(db, (q) => q.innerJoin(PatientEntity, 'p', 'p.careTeamId = m.careTeamId').andWhere('p.id = :patientId', { patientId }));
+  }
+
+  /** Physicians of a care team (an event's team: where its escalation went). */
+  async physiciansOfTeam(careTeamId: string, db?: EntityManager): Promise<string[]> {
+    return this.physicians(db, (q) => q.andWhere('m.careTeamId = :careTeamId', { careTeamId }));
+  }
+
+  private async physicians(
+    db: EntityManager | undefined,
+    scope: (q: SelectQueryBuilder<UserEntity>) => SelectQueryBuilder<UserEntity>,
+  ): Promise<string[]> {
+    const manager = db ?? this.alerts.manager;
+    const q = manager
+      .createQueryBuilder(UserEntity, 'u')
+      .select('u.id', 'id')
+      .innerJoin(UserCareTeamEntity, 'm', 'm.userId = u.id')
+      .where(`u.role = 'physician'`)
+      .andWhere('u.active');
+    const rows = await scope(q).getRawMany<{ id: string }>();
     return rows.map((r) => r.id);
   }
 }

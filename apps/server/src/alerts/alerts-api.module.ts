@@ -3,12 +3,13 @@ import { AlertQueryService } from './alert-query.service.js';
 import { AlertsController } from './alerts.controller.js';
 import { AlertsModule } from './alerts.module.js';
 import { ThresholdsController } from './thresholds.controller.js';
+import { ThresholdsRepository } from './thresholds.repository.js';
 import { ThresholdsService } from './thresholds.service.js';
 
 /** REST: alerts (list, read, acknowledge, resolve) and per-patient thresholds. */
 @Module({
   imports: [AlertsModule],
   controllers: [AlertsController, ThresholdsController],
-  providers: [AlertQueryService, ThresholdsService],
+  providers: [AlertQueryService, ThresholdsRepository, ThresholdsService],
 })
 export class AlertsApiModule {}

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PatientEntity, UserCareTeamEntity, UserEntity } from '../registry/registry.entities.js';
+import { ALERT_ENTITIES } from './alert.entities.js';
 import { AlertDecisionService } from './alert-decision.service.js';
 import { AlertJobsService } from './alert-jobs.service.js';
 import { AlertLifecycleService } from './alert-lifecycle.service.js';
@@ -14,6 +17,9 @@ import { TrendRulesService } from './trend-rules.service.js';
  * REST routes live in AlertsApiModule (api role only).
  */
 @Module({
+  // Users, memberships and patients: the physicians an escalated alert goes to (ingest and
+  // scheduler processes load no registry module of their own).
+  imports: [TypeOrmModule.forFeature([...ALERT_ENTITIES, UserEntity, UserCareTeamEntity, PatientEntity])],
   providers: [
     AlertRepository,
     AlertWriteRepository,
@@ -24,6 +30,6 @@ import { TrendRulesService } from './trend-rules.service.js';
     RuleEvaluationService,
     AlertJobsService,
   ],
-  exports: [AlertRepository, AlertLifecycleService, AlertDecisionService, RuleEvaluationService, AlertJobsService, RuleDataRepository, TrendRulesService],
+  exports: [TypeOrmModule, AlertRepository, AlertWriteRepository, AlertLifecycleService, AlertDecisionService, RuleEvaluationService, AlertJobsService, RuleDataRepository, TrendRulesService],
 })
 export class AlertsModule {}

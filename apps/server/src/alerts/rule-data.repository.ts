@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
+import type { Queryable } from '../database/transaction.js';
 import type { PatientProfile } from '#domain';
 import {
   POINT_RULE_IDS,
@@ -139,8 +140,8 @@ export class RuleDataRepository {
   }
 
   /** The patient's latest valid SpO2 at or before `at` (within 24 h) and whether oxygen was flowing then. */
-  async latestSpo2(patientId: string, at: number, client: Pick<Pool, 'query'> = this.pool): Promise<{ spo2: number; onOxygen: boolean } | null> {
-    const { rows } = await client.query<{ spo2: number; o2: number | null }>(
+  async latestSpo2(patientId: string, at: number, db: Queryable = this.pool): Promise<{ spo2: number; onOxygen: boolean } | null> {
+    const { rows } = await db.query<{ spo2: number; o2: number | null }>(
       `SELECT s.value AS spo2,
               (SELECT o.value FROM readings o WHERE o.device_id = s.device_id AND o.metric = 'o2Flow'
                   AND o.time <= s.time AND o.time > s.time - interval '10 minutes' ORDER BY o.time DESC LIMIT 1) AS o2
@@ -166,5 +167,42 @@ export class RuleDataRepository {
       [kind, patientIds ?? null],
     );
     return rows.map((r) => r.patient_id);
+  }
+
+  /**
+   * device.silent alerts whose device was heard again (after the alert's episode started) or
+   * deactivated: the job clears them.
+   */
+  async silentAlertsHeardAgain(patientIds: readonly string[] | null): Promise<{ deviceId: string; patientId: string; profile: PatientProfile }[]> {
+    const { rows } = await this.pool.query<{ deviceId: string; patientId: string; profile: PatientProfile }>(
+      `SELECT a.device_id AS "deviceId", a.patient_id AS "patientId", p.profile
+         FROM alerts a JOIN devices d ON d.device_id = a.device_id JOIN patients p ON p.id = a.patient_id
+        WHERE a.rule = 'device.silent' AND a.status IN ('open', 'acknowledged')
+          AND (NOT d.active OR d.last_seen_at > coalesce(a.episode_started_at, a.started_at))
+          AND ($1::uuid[] IS NULL OR a.patient_id = ANY($1::uuid[]))`,
+      [patientIds],
+    );
+    return rows;
+  }
+
+  /**
+   * One active device per patient not heard from for an hour at `now` (heard: last readings, else
+   * registration): the one the open device.silent alert is about, else the one silent the longest.
+   */
+  async silentDevices(
+    now: Date,
+    patientIds: readonly string[] | null,
+  ): Promise<{ deviceId: string; patientId: string; profile: PatientProfile; settings: unknown; heard: Date }[]> {
+    const { rows } = await this.pool.query<{ deviceId: string; patientId: string; profile: PatientProfile; settings: unknown; heard: Date }>(
+      `SELECT DISTINCT ON (d.patient_id) d.device_id AS "deviceId", d.patient_id AS "patientId", p.profile, t.settings,
+              coalesce(d.last_seen_at, d.created_at) AS heard
+         FROM devices d JOIN patients p ON p.id = d.patient_id LEFT JOIN patient_thresholds t ON t.patient_id = d.patient_id
+         LEFT JOIN alerts a ON a.patient_id = d.patient_id AND a.rule = 'device.silent' AND a.status IN ('open', 'acknowledged')
+        WHERE d.active AND coalesce(d.last_seen_at, d.created_at) <= $1::timestamptz - interval '1 hour'
+          AND ($2::uuid[] IS NULL OR d.patient_id = ANY($2::uuid[]))
+        ORDER BY d.patient_id, coalesce(a.device_id = d.device_id, false) DESC, heard, d.device_id`,
+      [now, patientIds],
+    );
+    return rows;
   }
 }

@@ -1,13 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
+import { Injectable } from '@nestjs/common';
 import type { PatientProfile } from '#domain';
 import { defaultSettings, effectiveSettings, validateOverrides, type RuleOverrides, type RuleSettings } from '#rules';
 import { PatientAccessService, type VisiblePatient } from '../access/patient-access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
-import { PG_POOL } from '../database/database.module.js';
+import { TransactionRunner } from '../database/transaction.js';
 import { RuleDataRepository } from './rule-data.repository.js';
+import { ThresholdsRepository } from './thresholds.repository.js';
 
 export interface ThresholdsView {
   patientId: string;
@@ -31,7 +31,8 @@ export interface ThresholdsView {
 @Injectable()
 export class ThresholdsService {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly thresholds: ThresholdsRepository,
+    private readonly transactions: TransactionRunner,
     private readonly access: PatientAccessService,
     private readonly audit: AuditService,
     private readonly data: RuleDataRepository,
@@ -48,15 +49,8 @@ export class ThresholdsService {
     return this.access.write(principal, patientId, { action: 'thresholds.update' }, async (patient) => {
       const validation = validateOverrides(patient.profile, body);
       if (!validation.ok) throw AppError.validation(validation.errors.join('; '), { fields: validation.errors });
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        const before = await client.query<{ settings: unknown }>(`SELECT settings FROM patient_thresholds WHERE patient_id = $1 FOR UPDATE`, [patient.id]);
-        await client.query(
-          `INSERT INTO patient_thresholds (patient_id, settings, updated_by, updated_at) VALUES ($1, $2, $3, now())
-           ON CONFLICT (patient_id) DO UPDATE SET settings = EXCLUDED.settings, updated_by = EXCLUDED.updated_by, updated_at = now()`,
-          [patient.id, JSON.stringify(validation.overrides), principal.userId],
-        );
+      await this.transactions.run(async (tx) => {
+        const before = await this.thresholds.replace(tx.manager, patient.id, validation.overrides, principal.userId);
         await this.audit.record(
           {
             action: 'thresholds.update',
@@ -64,36 +58,27 @@ export class ThresholdsService {
             patientId: patient.id,
             targetType: 'thresholds',
             targetId: patient.id,
-            details: { before: before.rows[0]?.settings ?? {}, after: validation.overrides },
+            details: { before, after: validation.overrides },
           },
-          client,
+          tx.sql,
         );
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
       return this.load(patient);
     });
   }
 
   private async load(patient: VisiblePatient): Promise<ThresholdsView> {
     const { id: patientId, profile } = patient;
-    const { rows } = await this.pool.query<{ settings: unknown; updated_by: string | null; updated_at: Date }>(
-      `SELECT settings, updated_by, updated_at FROM patient_thresholds WHERE patient_id = $1`,
-      [patientId],
-    );
-    const overrides = this.data.parseOverrides(patientId, profile, rows[0]?.settings);
+    const stored = await this.thresholds.find(patientId);
+    const overrides = this.data.parseOverrides(patientId, profile, stored?.settings);
     return {
       patientId,
       profile,
       defaults: defaultSettings(profile),
       overrides,
       effective: effectiveSettings(profile, overrides),
-      updatedBy: rows[0]?.updated_by ?? null,
-      updatedAt: rows[0]?.updated_at.toISOString() ?? null,
+      updatedBy: stored?.updatedBy ?? null,
+      updatedAt: stored?.updatedAt.toISOString() ?? null,
     };
   }
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import pg, { type Pool } from 'pg';
-import type { DefaultNightWindow, TimedValue, VentilationSession } from '#domain';
-import { PG_POOL } from '../database/database.module.js';
+import type { DefaultNightWindow, OximetrySummary, TimedValue, VentilationSession } from '#domain';
+import { PG_POOL } from '../database/database-pool.js';
+import { TransactionRunner } from '../database/transaction.js';
 import { withoutJit } from './without-jit.js';
 import type { PatientScope } from '../access/patient-scope.js';
 
@@ -14,18 +15,8 @@ export function parseFloatArray(text: string | null): number[] {
   return text.slice(1, -1).split(',').map(Number);
 }
 
-/** What is cached per night window (oximetry part of a night). */
-export interface NightOximetry {
-  samples: number;
-  recordedHours: number;
-  mean: number | null;
-  min: number | null;
-  t90Pct: number | null;
-  odi: number | null;
-  desaturations: number;
-  pulseMean: number | null;
-  pulseSamples: number;
-}
+/** What is cached per night window (oximetry part of a night): the domain's summary, plus the pulse. */
+export type NightOximetry = OximetrySummary & Pick<NightSamples, 'pulseMean' | 'pulseSamples'>;
 
 export interface NightSamples {
   /** Valid (signal_ok) SpO2 samples of the window, by time. */
@@ -37,7 +28,10 @@ export interface NightSamples {
 /** Nights: default windows in the patient's timezone, ventilation sessions, and oximetry samples. */
 @Injectable()
 export class NightsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly transactions: TransactionRunner,
+  ) {}
 
   /**
    * `days` nights ending with the night of `until` (default: the night that started yesterday
@@ -106,7 +100,7 @@ export class NightsRepository {
   async oximetry(patient: PatientScope, devices: readonly string[], windows: readonly { start: number; end: number }[]): Promise<NightSamples[]> {
     const result: NightSamples[] = windows.map(() => ({ spo2: [], pulseMean: null, pulseSamples: 0 }));
     if (windows.length === 0 || devices.length === 0) return result;
-    const { rows } = await withoutJit(this.pool, (q) =>
+    const { rows } = await withoutJit(this.transactions, (q) =>
       q.query<{ i: number; offset_ms: string | null; v: string | null; pulse_mean: number | null; pulse_n: number }>({
         // The two float8[] columns come back as text and are split here: ~2x faster than the
         // generic array parser on a million elements.

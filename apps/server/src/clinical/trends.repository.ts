@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { PG_POOL } from '../database/database.module.js';
+import { PG_POOL } from '../database/database-pool.js';
+import { TransactionRunner } from '../database/transaction.js';
 import { withoutJit } from './without-jit.js';
 import { bucketInterval, type TrendPlan } from './trend-range.js';
 import type { PatientScope } from '../access/patient-scope.js';
@@ -45,7 +46,10 @@ const FROM_RAW = `
 /** Trend buckets (min / avg / max / count) of one metric of one patient. */
 @Injectable()
 export class TrendsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly transactions: TransactionRunner,
+  ) {}
 
   async buckets(patient: PatientScope, metric: string, plan: TrendPlan): Promise<TrendBucketView[]> {
     const patientId = patient.id;
@@ -54,7 +58,7 @@ export class TrendsRepository {
     const { rows } =
       plan.source === 'hourly'
         ? await this.pool.query<Row>(FROM_HOURLY, params)
-        : await withoutJit(this.pool, async (client) => {
+        : await withoutJit(this.transactions, async (client) => {
             const devices = await client.query<{ device_id: string }>(`SELECT device_id FROM devices WHERE patient_id = $1`, [patientId]);
             return client.query<Row>(FROM_RAW, [...params, devices.rows.map((d) => d.device_id)]);
           });

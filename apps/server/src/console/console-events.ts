@@ -1,10 +1,12 @@
 import type { AlertView, Role } from '#domain';
-import type { AlertEventMessage } from '../events/event-hubs.js';
+import type { AlertEventKind, AlertEventMessage } from '../events/event-hubs.js';
+
+export { socketEventOf } from '../events/event-hubs.js';
 
 /** socket.io namespace of the nurse console (CONTRACT.md §2). */
 export const CONSOLE_NAMESPACE = '/console';
 
-export type AlertEventKind = AlertEventMessage['kind'];
+export type { AlertEventKind };
 export type AlertSocketEvent = AlertEventMessage['event'];
 
 /**
@@ -51,10 +53,6 @@ export function roomsFor(principal: { userId: string; role: Role; careTeamIds: r
 /** The rooms an alert event goes to: its patient's care team and, once escalated, the patient's physicians. */
 export function roomsOf(message: Pick<AlertEventMessage, 'careTeamId' | 'physicianIds'>): string[] {
   return [...new Set([teamRoom(message.careTeamId), ...message.physicianIds.map(userRoom)])];
-}
-
-export function socketEventOf(kind: AlertEventKind): AlertSocketEvent {
-  return kind === 'raised' ? 'alert.raised' : 'alert.updated';
 }
 
 export function toConsoleAlert(message: Pick<AlertEventMessage, 'eventId' | 'kind' | 'alert'>): ConsoleAlert {

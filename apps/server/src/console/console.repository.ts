@@ -1,19 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { Role } from '#domain';
-import { ALERT_SELECT, toAlertView, type AlertRow } from '../alerts/alert.repository.js';
+import { ALERT_SELECT, AlertRepository, toAlertView, type AlertRecord } from '../alerts/alert.repository.js';
 import type { Principal } from '../auth/principal.js';
-import { PG_POOL } from '../database/database.module.js';
-import type { AlertEventMessage } from '../events/event-hubs.js';
+import { PG_POOL } from '../database/database-pool.js';
+import { TransactionRunner, type Queryable } from '../database/transaction.js';
+import { alertEventMessage, type AlertEventMessage } from '../events/event-hubs.js';
 import type { AlertEventKind, ConsoleAlert, SyncResult } from './console-events.js';
 
 /** At most this many events per alerts.sync answer; the console pages with `hasMore`. */
 export const SYNC_PAGE_SIZE = 1000;
 
-interface EventRow extends AlertRow {
-  event_id: string | null;
-  event_kind: AlertEventKind | null;
-}
+type EventRow = AlertRecord & {
+  eventId: string | null;
+  eventKind: AlertEventKind | null;
+};
 
 export interface UserScope {
   role: Role;
@@ -26,8 +27,8 @@ export const compareIds = (x: string, y: string): number => (x.length - y.length
 
 const toConsoleAlert = (row: EventRow): ConsoleAlert => ({
   ...toAlertView(row),
-  eventId: row.event_id ?? '0',
-  eventKind: row.event_kind ?? 'raised',
+  eventId: row.eventId ?? '0',
+  eventKind: row.eventKind ?? 'raised',
 });
 
 /**
@@ -36,7 +37,11 @@ const toConsoleAlert = (row: EventRow): ConsoleAlert => ({
  */
 @Injectable()
 export class ConsoleRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly transactions: TransactionRunner,
+    private readonly alerts: AlertRepository,
+  ) {}
 
   /** Current role, status and care teams of users (memberships can change while a console is open). */
   async scopes(userIds: string[]): Promise<Map<string, UserScope>> {
@@ -62,82 +67,62 @@ export class ConsoleRepository {
   async sync(principal: Pick<Principal, 'careTeamIds'>, afterId: string | undefined, pageSize = SYNC_PAGE_SIZE): Promise<SyncResult> {
     const teams = principal.careTeamIds;
     if (teams.length === 0) return { alerts: [], lastEventId: afterId ?? null, hasMore: false };
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const alerts: ConsoleAlert[] = [];
-      if (afterId !== undefined) {
-        const events = await this.eventsAfter(client, teams, afterId, pageSize + 1);
-        if (events.length > pageSize) {
-          const page = events.slice(0, pageSize);
-          await client.query('COMMIT');
-          return { alerts: page.map(toConsoleAlert), lastEventId: page[page.length - 1]!.event_id, hasMore: true };
+    return this.transactions.run(
+      async ({ sql }) => {
+        const alerts: ConsoleAlert[] = [];
+        if (afterId !== undefined) {
+          const events = await this.eventsAfter(sql, teams, afterId, pageSize + 1);
+          if (events.length > pageSize) {
+            const page = events.slice(0, pageSize);
+            return { alerts: page.map(toConsoleAlert), lastEventId: page[page.length - 1]!.eventId, hasMore: true };
+          }
+          alerts.push(...events.map(toConsoleAlert));
         }
-        alerts.push(...events.map(toConsoleAlert));
-      }
-      // Active alerts not already present with that same event; then everything in event order.
-      const seen = new Set(alerts.map((a) => `${a.id}:${a.eventId}`));
-      alerts.push(...(await this.activeAlerts(client, teams)).map(toConsoleAlert).filter((a) => !seen.has(`${a.id}:${a.eventId}`)));
-      alerts.sort((x, y) => compareIds(x.eventId, y.eventId));
-      const { rows } = await client.query<{ max: string | null }>(
-        `SELECT max(id)::text AS max FROM alert_events WHERE care_team_id = ANY($1::uuid[])`,
-        [teams],
-      );
-      await client.query('COMMIT');
-      return { alerts, lastEventId: rows[0]?.max ?? afterId ?? null, hasMore: false };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+        // Active alerts not already present with that same event; then everything in event order.
+        const seen = new Set(alerts.map((a) => `${a.id}:${a.eventId}`));
+        alerts.push(...(await this.activeAlerts(sql, teams)).map(toConsoleAlert).filter((a) => !seen.has(`${a.id}:${a.eventId}`)));
+        alerts.sort((x, y) => compareIds(x.eventId, y.eventId));
+        const { rows } = await sql.query<{ max: string | null }>(`SELECT max(id)::text AS max FROM alert_events WHERE care_team_id = ANY($1::uuid[])`, [teams]);
+        return { alerts, lastEventId: rows[0]?.max ?? afterId ?? null, hasMore: false };
+      },
+      { isolation: 'REPEATABLE READ', readOnly: true },
+    );
   }
 
   /** One event as the hub would have published it (for relayed references too large for NOTIFY). */
   async eventMessage(eventId: string): Promise<AlertEventMessage | undefined> {
-    const { rows } = await this.pool.query<EventRow & { event_team: string }>(
-      `SELECT x.*, e.id::text AS event_id, e.kind AS event_kind, e.care_team_id::text AS event_team
+    const { rows } = await this.pool.query<EventRow & { eventTeam: string }>(
+      `SELECT x.*, e.id::text AS "eventId", e.kind AS "eventKind", e.care_team_id::text AS "eventTeam"
          FROM alert_events e JOIN LATERAL (${ALERT_SELECT} WHERE a.id = e.alert_id) x ON true
         WHERE e.id = $1`,
       [eventId],
     );
     const row = rows[0];
     if (!row) return undefined;
-    const physicianIds = row.escalated
-      ? (
-          await this.pool.query<{ id: string }>(
-            `SELECT u.id FROM users u JOIN user_care_teams m ON m.user_id = u.id
-              WHERE m.care_team_id = $1 AND u.role = 'physician' AND u.active`,
-            [row.care_team_id],
-          )
-        ).rows.map((r) => r.id)
-      : [];
-    const kind = row.event_kind ?? 'raised';
-    return {
+    return alertEventMessage({
       eventId,
-      kind,
-      event: kind === 'raised' ? 'alert.raised' : 'alert.updated',
-      careTeamId: row.event_team,
-      physicianIds,
+      kind: row.eventKind ?? 'raised',
+      careTeamId: row.eventTeam,
+      physicianIds: row.escalated ? await this.alerts.physiciansOfTeam(row.careTeamId) : [],
       alert: toAlertView(row),
-    };
+    });
   }
 
-  private async eventsAfter(client: PoolClient, teams: string[], afterId: string, limit: number): Promise<EventRow[]> {
-    const { rows } = await client.query<EventRow>(
-      `SELECT x.*, e.id::text AS event_id, e.kind AS event_kind
+  private async eventsAfter(db: Queryable, teams: string[], afterId: string, limit: number): Promise<EventRow[]> {
+    const { rows } = await db.query<EventRow>(
+      `SELECT x.*, e.id::text AS "eventId", e.kind AS "eventKind"
          FROM alert_events e JOIN LATERAL (${ALERT_SELECT} WHERE a.id = e.alert_id) x ON true
-        WHERE e.id > $1::bigint AND e.care_team_id = ANY($2::uuid[]) AND x.care_team_id = ANY($2::uuid[])
+        WHERE e.id > $1::bigint AND e.care_team_id = ANY($2::uuid[]) AND x."careTeamId" = ANY($2::uuid[])
         ORDER BY e.id LIMIT $3`,
       [afterId, teams, limit],
     );
     return rows;
   }
 
-  private async activeAlerts(client: PoolClient, teams: string[]): Promise<EventRow[]> {
+  private async activeAlerts(db: Queryable, teams: string[]): Promise<EventRow[]> {
     // LEFT JOIN: an active alert is shown even if (against every writer's contract) it has no event.
-    const { rows } = await client.query<EventRow>(
-      `SELECT x.*, le.id::text AS event_id, le.kind AS event_kind
+    const { rows } = await db.query<EventRow>(
+      `SELECT x.*, le.id::text AS "eventId", le.kind AS "eventKind"
          FROM (${ALERT_SELECT} WHERE a.status IN ('open', 'acknowledged') AND p.care_team_id = ANY($1::uuid[])) x
          LEFT JOIN LATERAL (SELECT e.id, e.kind FROM alert_events e WHERE e.alert_id = x.id::bigint ORDER BY e.id DESC LIMIT 1) le ON true
         ORDER BY le.id NULLS FIRST`,

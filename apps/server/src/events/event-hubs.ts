@@ -28,6 +28,27 @@ export interface AlertEventMessage {
   alert: AlertView;
 }
 
+export type AlertEventKind = AlertEventMessage['kind'];
+
+/** The socket event of a transition: a new alert is `alert.raised`, every later transition `alert.updated`. */
+export function socketEventOf(kind: AlertEventKind): AlertEventMessage['event'] {
+  return kind === 'raised' ? 'alert.raised' : 'alert.updated';
+}
+
+/**
+ * The one place an AlertEventMessage is built (rules decisions, human transitions, escalations,
+ * the relay's read-back of an event), so that every path sends the console the same message.
+ */
+export function alertEventMessage(m: {
+  eventId: string;
+  kind: AlertEventKind;
+  careTeamId: string;
+  physicianIds: readonly string[];
+  alert: AlertView;
+}): AlertEventMessage {
+  return { eventId: m.eventId, kind: m.kind, event: socketEventOf(m.kind), careTeamId: m.careTeamId, physicianIds: [...m.physicianIds], alert: m.alert };
+}
+
 /** Alerts → console: published only after the transition is committed. */
 @Injectable()
 export class AlertEventsHub extends Hub<AlertEventMessage> {

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import type { DeviceKind, SampleMetric } from '#domain';
+import type { SampleMetric } from '#domain';
 import { PG_POOL } from '../database/database.module.js';
+import type { DeviceEntity } from '../registry/registry.entities.js';
 import type { RawReading } from './fhir-resources.js';
 import type { PatientScope } from '../access/patient-scope.js';
 
@@ -15,13 +16,8 @@ export interface ReadingsPage {
   limit: number;
 }
 
-export interface DeviceRow {
-  deviceId: string;
-  kind: DeviceKind;
-  patientId: string;
-  active: boolean;
-  firmware: string | null;
-}
+/** What the FHIR Device resource shows of a device. */
+export type DeviceRow = Pick<DeviceEntity, 'deviceId' | 'kind' | 'patientId' | 'active' | 'firmware'>;
 
 /** Reads for the FHIR export. */
 @Injectable()
