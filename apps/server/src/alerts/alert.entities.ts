@@ -11,7 +11,7 @@ import type { AlertEventKind } from '../events/event-hubs.js';
 export class PatientThresholdsEntity {
   @PrimaryColumn('uuid', { name: 'patient_id' }) patientId!: string;
   /** Stored as validated, but read back as `unknown`: a hand edit may have broken it. */
-  @Column('jsonb', { default: () => `'{}'::jsonb` }) settings!: unknown;
+  @Column('jsonb', { default: {} }) settings!: unknown;
   @Column('uuid', { name: 'updated_by', nullable: true }) updatedBy!: string | null;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt!: Date;
 }
