@@ -15,6 +15,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { withSessionSettings } from './database-url.js';
+import { defaultIngestInstanceId } from './ingest-client-id.js';
 
 /** Processes can run every role (demo, small sites) or one role each (scale-out): see docs/architecture.md. */
 export const PROCESS_ROLES = ['api', 'ingest', 'scheduler'] as const;
@@ -109,8 +110,14 @@ class Environment {
   /** The `<group>` of `$share/<group>/…`: one topic level, so no `/`, and no wildcard (`+`, `#`). */
   @IsString() @Matches(/^[^/+#\s]+$/, { message: 'INGEST_SHARE_GROUP must not contain MQTT separators or wildcards (/ + #) or spaces' })
   INGEST_SHARE_GROUP = 'ingest';
-  /** Fixed prefix of the ingest clients' ids, so the broker keeps their sessions across restarts. */
-  @IsString() INGEST_CLIENT_ID_PREFIX = 'tm-ingest';
+  /**
+   * Ingest client ids (config/ingest-client-id.ts): `<prefix>-<instance>-<i>`, stable across restarts
+   * of one instance (the broker keeps its sessions) and distinct between instances. An explicit
+   * prefix without an instance id keeps the former `<prefix>-<i>`.
+   */
+  @IsOptional() @IsString() INGEST_CLIENT_ID_PREFIX?: string;
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'INGEST_INSTANCE_ID must be 1-64 characters of A-Z a-z 0-9 _ . -' })
+  INGEST_INSTANCE_ID?: string;
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) INGEST_BATCH_MAX_ROWS = 5000;
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) INGEST_BATCH_MAX_DELAY_MS = 20;
   @Transform(toInt) @IsInt() @Min(1) @Max(365) BACKFILL_HORIZON_DAYS = 30;
@@ -180,6 +187,8 @@ export interface AppConfig {
     connections: number;
     shareGroup: string;
     clientIdPrefix: string;
+    /** Middle part of the client ids; undefined: `<prefix>-<i>` (an explicit prefix, no INGEST_INSTANCE_ID). */
+    instanceId: string | undefined;
     batchMaxRows: number;
     batchMaxDelayMs: number;
     backfillHorizonDays: number;
@@ -270,7 +279,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ingest: {
       connections: raw.INGEST_CONNECTIONS,
       shareGroup: raw.INGEST_SHARE_GROUP,
-      clientIdPrefix: raw.INGEST_CLIENT_ID_PREFIX,
+      clientIdPrefix: raw.INGEST_CLIENT_ID_PREFIX ?? 'tm-ingest',
+      instanceId: raw.INGEST_INSTANCE_ID ?? (raw.INGEST_CLIENT_ID_PREFIX ? undefined : defaultIngestInstanceId()),
       batchMaxRows: raw.INGEST_BATCH_MAX_ROWS,
       batchMaxDelayMs: raw.INGEST_BATCH_MAX_DELAY_MS,
       backfillHorizonDays: raw.BACKFILL_HORIZON_DAYS,

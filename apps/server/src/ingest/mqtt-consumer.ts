@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { READINGS_FILTER, STATUS_FILTER } from '#protocol';
 import type { AppConfig } from '../config/app-config.js';
+import { ingestClientId } from '../config/ingest-client-id.js';
 import { backoff } from './reading-batcher.js';
 import { InflightBudget } from './inflight-budget.js';
 import { InflightMessage, type AckTarget } from './inflight-message.js';
@@ -66,7 +67,7 @@ export class MqttConsumer {
     const group = this.config.ingest.shareGroup;
     const filters = [READINGS_FILTER, STATUS_FILTER].map((f) => (sharedSubscriptions ? `$share/${group}/${f}` : f));
     for (let i = 0; i < count; i++) {
-      const clientId = `${this.config.ingest.clientIdPrefix}-${i}`;
+      const clientId = ingestClientId(this.config, i);
       this.connections.push(new IngestConnection(this, this.config.mqtt.url!, clientId, filters, this.clientOptions()));
     }
     this.logger.log(
