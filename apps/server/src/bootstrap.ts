@@ -15,6 +15,7 @@ import { jsonTextTooDeep } from './common/json-depth.js';
 import { createPool } from './database/database.module.js';
 import { migrate } from './database/migrator.js';
 import { createEmbeddedBrokerAuth, PgDeviceCredentialLookup } from './broker-auth/embedded-broker-auth.js';
+import { guardBroker } from './infrastructure/broker-security.js';
 import { startEmbeddedBroker } from './infrastructure/embedded-broker.js';
 import { startEmbeddedPostgres } from './infrastructure/embedded-postgres.js';
 import { MIGRATIONS_DIR, PUBLIC_DIR } from './paths.js';
@@ -172,18 +173,27 @@ export async function createApp(config: AppConfig, options: { logger?: boolean }
 export async function run(config: AppConfig): Promise<{ app: INestApplication; stop: () => Promise<void> }> {
   const logger = new NestLogger('Bootstrap');
   const log = (msg: string) => logger.log(msg);
+  const started: { stop?: () => Promise<void> } = {};
+  // Before anything starts: production refuses an insecure broker (docs/security.md, "Broker").
+  const brokerSecurity = await guardBroker(config, {
+    warn: (msg) => logger.warn(msg),
+    info: log,
+    onRefused: (msg) => {
+      logger.error(msg);
+      void (started.stop?.() ?? Promise.resolve()).finally(() => process.exit(1));
+    },
+  });
   const infra = await startInfrastructure(config, log);
   await prepareDatabase(infra.config, log);
-  const app = await createApp(infra.config);
+  const app = await createApp({ ...infra.config, brokerSecurity });
   await app.listen(infra.config.http.port, infra.config.http.host ?? '0.0.0.0');
   const url = `http://localhost:${infra.config.http.port}`;
   log(`roles: ${infra.config.roles.join(', ')}${infra.config.demo ? ' (demo mode)' : ''}`);
   log(`API on ${url}/api (OpenAPI ${url}/api/docs), nurse console on ${url}/console, health ${url}/health`);
-  return {
-    app,
-    stop: async () => {
-      await app.close();
-      await infra.stop();
-    },
+  started.stop = async () => {
+    brokerSecurity.stop();
+    await app.close();
+    await infra.stop();
   };
+  return { app, stop: started.stop };
 }

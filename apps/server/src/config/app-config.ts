@@ -61,6 +61,10 @@ class Environment {
   /** The backend's provisioning identity on Mosquitto (dynamic security admin): see docs/security.md. */
   @IsOptional() @IsString() MQTT_ADMIN_USERNAME?: string;
   @IsOptional() @IsString() MQTT_ADMIN_PASSWORD?: string;
+  /** Production override: run against a broker that accepts anonymous clients or without provisioning (docs/security.md). */
+  @Transform(toBool) @IsBoolean(BOOLEAN) MQTT_INSECURE = false;
+  /** `production` refuses an insecure broker at start (infrastructure/broker-security.ts); anything else warns. */
+  @IsOptional() @IsString() NODE_ENV?: string;
 
   @IsOptional() @IsString() @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL?: string;
@@ -168,6 +172,11 @@ export interface AppConfig {
    * devices registered through the API get no broker account (warned at start).
    */
   mqttAdmin: { username: string; password: string } | undefined;
+  /** NODE_ENV=production: an insecure broker is refused at start unless `mqttInsecure` (MQTT_INSECURE=true). */
+  production: boolean;
+  mqttInsecure: boolean;
+  /** Set by the start sequence (bootstrap.ts): what the broker check found insecure, for /health. */
+  brokerSecurity?: { readonly problems: readonly string[] };
   /** Set by the embedded infrastructure: the broker authenticates devices against the database itself. */
   embeddedBroker?: boolean;
   redisUrl: string | undefined;
@@ -257,6 +266,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       raw.MQTT_ADMIN_USERNAME && raw.MQTT_ADMIN_PASSWORD
         ? { username: raw.MQTT_ADMIN_USERNAME, password: raw.MQTT_ADMIN_PASSWORD }
         : undefined,
+    production: raw.NODE_ENV === 'production',
+    mqttInsecure: raw.MQTT_INSECURE,
     redisUrl: raw.REDIS_URL,
     redisKeyPrefix: raw.REDIS_KEY_PREFIX,
     http: { port: raw.PORT, host: raw.HOST },
