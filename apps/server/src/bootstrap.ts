@@ -17,6 +17,7 @@ import { jsonTextTooDeep } from './common/json-depth.js';
 import { createPool } from './database/database.module.js';
 import { migrate } from './database/migrator.js';
 import { createEmbeddedBrokerAuth, PgDeviceCredentialLookup } from './broker-auth/embedded-broker-auth.js';
+import { guardBroker } from './infrastructure/broker-security.js';
 import { startEmbeddedBroker } from './infrastructure/embedded-broker.js';
 import { startEmbeddedPostgres } from './infrastructure/embedded-postgres.js';
 import { MIGRATIONS_DIR, PUBLIC_DIR } from './paths.js';
@@ -183,18 +184,27 @@ export async function run(
 ): Promise<{ app: INestApplication; stop: () => Promise<void> }> {
   const bootstrapLogger = logger.child({ context: 'Bootstrap' });
   const log = (msg: string) => bootstrapLogger.info(msg);
+  const started: { stop?: () => Promise<void> } = {};
+  // Before anything starts: production refuses an insecure broker (docs/security.md, "Broker").
+  const brokerSecurity = await guardBroker(config, {
+    warn: (msg) => bootstrapLogger.warn(msg),
+    info: log,
+    onRefused: (msg) => {
+      bootstrapLogger.error(msg);
+      void (started.stop?.() ?? Promise.resolve()).finally(() => process.exit(1));
+    },
+  });
   const infra = await startInfrastructure(config, log);
   await prepareDatabase(infra.config, log);
-  const app = await createApp(infra.config, { logger });
+  const app = await createApp({ ...infra.config, brokerSecurity }, { logger });
   await app.listen(infra.config.http.port, infra.config.http.host ?? '0.0.0.0');
   const url = `http://localhost:${infra.config.http.port}`;
   log(`roles: ${infra.config.roles.join(', ')}${infra.config.demo ? ' (demo mode)' : ''}`);
   log(`API on ${url}/api (OpenAPI ${url}/api/docs), nurse console on ${url}/console, health ${url}/health`);
-  return {
-    app,
-    stop: async () => {
-      await app.close();
-      await infra.stop();
-    },
+  started.stop = async () => {
+    brokerSecurity.stop();
+    await app.close();
+    await infra.stop();
   };
+  return { app, stop: started.stop };
 }

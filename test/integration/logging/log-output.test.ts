@@ -29,6 +29,9 @@ describe('log output of the product in production (NODE_ENV=production, child pr
       NODE_ENV: 'production',
       DATABASE_URL: TEST_DATABASE_URL,
       MQTT_URL: TEST_MQTT_URL,
+      // The worker's test broker is anonymous: production starts on it only when told to, and
+      // its warning must be a JSON line too.
+      MQTT_INSECURE: 'true',
       JWT_SECRET: TEST_JWT_SECRET,
       // No ingest: this process must not consume the worker broker's messages of other tests.
       ROLES: 'api',

@@ -15,6 +15,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { withSessionSettings } from './database-url.js';
+import { defaultIngestInstanceId } from './ingest-client-id.js';
 
 /** Processes can run every role (demo, small sites) or one role each (scale-out): see docs/architecture.md. */
 export const PROCESS_ROLES = ['api', 'ingest', 'scheduler'] as const;
@@ -60,6 +61,10 @@ class Environment {
   /** The backend's provisioning identity on Mosquitto (dynamic security admin): see docs/security.md. */
   @IsOptional() @IsString() MQTT_ADMIN_USERNAME?: string;
   @IsOptional() @IsString() MQTT_ADMIN_PASSWORD?: string;
+  /** Production override: run against a broker that accepts anonymous clients or without provisioning (docs/security.md). */
+  @Transform(toBool) @IsBoolean(BOOLEAN) MQTT_INSECURE = false;
+  /** `production`: JSON logs, and an insecure broker is refused at start (infrastructure/broker-security.ts); anything else warns. */
+  @IsOptional() @IsString() NODE_ENV?: string;
 
   @IsOptional() @IsString() @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL?: string;
@@ -109,8 +114,14 @@ class Environment {
   /** The `<group>` of `$share/<group>/…`: one topic level, so no `/`, and no wildcard (`+`, `#`). */
   @IsString() @Matches(/^[^/+#\s]+$/, { message: 'INGEST_SHARE_GROUP must not contain MQTT separators or wildcards (/ + #) or spaces' })
   INGEST_SHARE_GROUP = 'ingest';
-  /** Fixed prefix of the ingest clients' ids, so the broker keeps their sessions across restarts. */
-  @IsString() INGEST_CLIENT_ID_PREFIX = 'tm-ingest';
+  /**
+   * Ingest client ids (config/ingest-client-id.ts): `<prefix>-<instance>-<i>`, stable across restarts
+   * of one instance (the broker keeps its sessions) and distinct between instances. An explicit
+   * prefix without an instance id keeps the former `<prefix>-<i>`.
+   */
+  @IsOptional() @IsString() INGEST_CLIENT_ID_PREFIX?: string;
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'INGEST_INSTANCE_ID must be 1-64 characters of A-Z a-z 0-9 _ . -' })
+  INGEST_INSTANCE_ID?: string;
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) INGEST_BATCH_MAX_ROWS = 5000;
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) INGEST_BATCH_MAX_DELAY_MS = 20;
   @Transform(toInt) @IsInt() @Min(1) @Max(365) BACKFILL_HORIZON_DAYS = 30;
@@ -141,7 +152,6 @@ class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   /** Unset: JSON with NODE_ENV=production, pino-pretty on a terminal or in the demo, JSON otherwise. */
   @IsOptional() @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' }) LOG_FORMAT?: 'json' | 'pretty';
-  @IsOptional() @IsString() NODE_ENV?: string;
 }
 
 export interface AppConfig {
@@ -164,6 +174,11 @@ export interface AppConfig {
    * devices registered through the API get no broker account (warned at start).
    */
   mqttAdmin: { username: string; password: string } | undefined;
+  /** NODE_ENV=production: an insecure broker is refused at start unless `mqttInsecure` (MQTT_INSECURE=true). */
+  production: boolean;
+  mqttInsecure: boolean;
+  /** Set by the start sequence (bootstrap.ts): what the broker check found insecure, for /health. */
+  brokerSecurity?: { readonly problems: readonly string[] };
   /** Set by the embedded infrastructure: the broker authenticates devices against the database itself. */
   embeddedBroker?: boolean;
   redisUrl: string | undefined;
@@ -183,6 +198,8 @@ export interface AppConfig {
     connections: number;
     shareGroup: string;
     clientIdPrefix: string;
+    /** Middle part of the client ids; undefined: `<prefix>-<i>` (an explicit prefix, no INGEST_INSTANCE_ID). */
+    instanceId: string | undefined;
     batchMaxRows: number;
     batchMaxDelayMs: number;
     backfillHorizonDays: number;
@@ -253,6 +270,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
       raw.MQTT_ADMIN_USERNAME && raw.MQTT_ADMIN_PASSWORD
         ? { username: raw.MQTT_ADMIN_USERNAME, password: raw.MQTT_ADMIN_PASSWORD }
         : undefined,
+    production: raw.NODE_ENV === 'production',
+    mqttInsecure: raw.MQTT_INSECURE,
     redisUrl: raw.REDIS_URL,
     redisKeyPrefix: raw.REDIS_KEY_PREFIX,
     http: { port: raw.PORT, host: raw.HOST },
@@ -275,7 +294,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     ingest: {
       connections: raw.INGEST_CONNECTIONS,
       shareGroup: raw.INGEST_SHARE_GROUP,
-      clientIdPrefix: raw.INGEST_CLIENT_ID_PREFIX,
+      clientIdPrefix: raw.INGEST_CLIENT_ID_PREFIX ?? 'tm-ingest',
+      instanceId: raw.INGEST_INSTANCE_ID ?? (raw.INGEST_CLIENT_ID_PREFIX ? undefined : defaultIngestInstanceId()),
       batchMaxRows: raw.INGEST_BATCH_MAX_ROWS,
       batchMaxDelayMs: raw.INGEST_BATCH_MAX_DELAY_MS,
       backfillHorizonDays: raw.BACKFILL_HORIZON_DAYS,

@@ -16,6 +16,9 @@ export class BrokerProbe implements OnModuleInit, OnApplicationShutdown {
       password: this.config.mqtt.password,
       clean: true,
       reconnectPeriod: 2000,
+      // mqtt.js gives up after a refused CONNACK otherwise: at a first start the backend creates
+      // its own broker identity (MQTT_USERNAME) only after this probe first tried it.
+      reconnectOnConnackError: true,
       connectTimeout: 5000,
     });
     this.client.on('error', () => undefined); // state is read from `connected`

@@ -4,6 +4,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthChe
 import type { Pool } from 'pg';
 import { Public } from '../auth/decorators.js';
 import { AppError } from '../common/app-error.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { PG_POOL } from '../database/database.module.js';
 import { pendingMigrations } from '../database/migrator.js';
 import { MIGRATIONS_DIR } from '../paths.js';
@@ -17,11 +18,14 @@ export class HealthController {
     private readonly indicator: HealthIndicatorService,
     private readonly broker: BrokerProbe,
     @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
    * Readiness: 200 `{status: "ok"}` once the database and broker are reachable and migrations
    * applied; 503 otherwise, naming what is down (SERVICE_UNAVAILABLE, details per component).
+   * A broker the start-up check found insecure (MQTT_INSECURE=true, or outside production) is
+   * flagged `insecure: true` in its component; the details are in the log (docs/security.md).
    */
   @Public()
   @Get()
@@ -54,7 +58,8 @@ export class HealthController {
       },
       () => {
         const broker = this.indicator.check('broker');
-        return this.broker.connected ? broker.up() : broker.down();
+        const flag = this.config.brokerSecurity?.problems.length ? { insecure: true } : undefined;
+        return this.broker.connected ? broker.up(flag) : broker.down(flag);
       },
     ]);
   }

@@ -3,6 +3,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import { READINGS_FILTER, STATUS_FILTER } from '#protocol';
 import { backoff } from '../common/backoff.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { ingestClientId } from '../config/ingest-client-id.js';
 import { InflightBudget } from './inflight-budget.js';
 import { InflightMessage, type AckTarget } from './inflight-message.js';
 import { IngestMetrics } from './ingest.metrics.js';
@@ -70,7 +71,7 @@ export class MqttConsumer {
     const group = this.config.ingest.shareGroup;
     const filters = [READINGS_FILTER, STATUS_FILTER].map((f) => (sharedSubscriptions ? `$share/${group}/${f}` : f));
     for (let i = 0; i < count; i++) {
-      const clientId = `${this.config.ingest.clientIdPrefix}-${i}`;
+      const clientId = ingestClientId(this.config, i);
       this.connections.push(new IngestConnection(this, this.config.mqtt.url!, clientId, filters, this.clientOptions()));
     }
     this.logger.log(
@@ -140,6 +141,9 @@ export class MqttConsumer {
       keepalive: 30,
       connectTimeout: 10_000,
       reconnectPeriod: RECONNECT_INITIAL_MS,
+      // mqtt.js stops for good after a refused CONNACK otherwise: at a first start the backend's
+      // own broker identity may not exist yet (the api process provisions it).
+      reconnectOnConnackError: true,
       resubscribe: false,
       manualConnect: true,
     };
