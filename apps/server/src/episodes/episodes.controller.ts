@@ -51,11 +51,11 @@ export class PatientEpisodesController {
   @Roles('physician', 'nurse')
   @ApiOperation({
     summary: 'daily indicators per therapy day (noon to noon, patient time zone), newest first',
-    description: '`days` (1–366, default 30) therapy days ending with the one in progress. A session counts on the day its start falls in.',
+    description: '`days` (1–366, default 30) therapy days ending with `until` (default: the one in progress). A session counts on the day its start falls in, for its true duration (23/25-hour days across DST).',
   })
   @ApiOkResponse({ type: [TherapyDayDto] })
   getDays(@Param('id') id: string, @Query() q: DaysQueryDto, @CurrentUser() principal: Principal): Promise<TherapyDayDto[]> {
-    return this.days.days(principal, id, q.days ?? 30, new Date());
+    return this.days.days(principal, id, { days: q.days ?? 30, until: q.until }, new Date());
   }
 
   @Post('reviews')

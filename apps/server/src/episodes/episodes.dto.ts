@@ -77,6 +77,12 @@ export class DaysQueryDto {
   @Min(1)
   @Max(MAX_THERAPY_DAYS)
   days?: number;
+
+  @ApiPropertyOptional({ description: 'the newest therapy day to return (YYYY-MM-DD); default: the one in progress', example: '2026-03-29' })
+  @IsOptional()
+  @Matches(DATE, dateMessage('until'))
+  @IsISO8601({ strict: true })
+  until?: string;
 }
 
 export class TherapyDayDto {

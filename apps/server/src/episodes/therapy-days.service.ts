@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { recentTherapyDays, therapyDayWindow } from '#domain';
+import { addCalendarDays, recentTherapyDays, therapyDayWindow } from '#domain';
 import { PatientAccessService } from '../access/patient-access.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
@@ -46,11 +46,15 @@ export class TherapyDaysService {
     private readonly data: TherapyDataRepository,
   ) {}
 
-  async days(principal: Principal, patientId: string, count: number, now: Date): Promise<TherapyDayDto[]> {
-    return this.access.read(principal, patientId, { action: 'patient.days.read', details: { days: count } }, async (patient) => {
+  async days(principal: Principal, patientId: string, q: { days: number; until?: string }, now: Date): Promise<TherapyDayDto[]> {
+    const count = q.days;
+    const details = { days: count, ...(q.until ? { until: q.until } : {}) };
+    return this.access.read(principal, patientId, { action: 'patient.days.read', details }, async (patient) => {
       if (count < 1 || count > MAX_THERAPY_DAYS) throw new AppError('RANGE_TOO_LARGE', `1 to ${MAX_THERAPY_DAYS} days`, { maxDays: MAX_THERAPY_DAYS });
       // One day more than asked: the oldest day's change is against the day before it.
-      const days = recentTherapyDays(now.getTime(), patient.timezone, count + 1);
+      const days = q.until
+        ? Array.from({ length: count + 1 }, (_, i) => addCalendarDays(q.until!, -i))
+        : recentTherapyDays(now.getTime(), patient.timezone, count + 1);
       const windows = days.map((d) => therapyDayWindow(d, patient.timezone));
       const devices = await this.data.devices(patient);
       const [received, aggregates] = await Promise.all([this.data.daysWithData(patient, devices.ids, windows), this.data.aggregates(patient, devices.ids, windows)]);
