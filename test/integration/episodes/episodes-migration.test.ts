@@ -8,6 +8,9 @@ import { DEMO_PATIENTS } from '../../../apps/server/src/demo/demo-data.js';
 import { admin } from '../../support/scratch-db.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
 import pg from 'pg';
+import { therapyDayWindow } from '#domain';
+import { issuePatientScope } from '../../../apps/server/src/access/patient-scope.js';
+import { TherapyDataRepository } from '../../../apps/server/src/episodes/therapy-data.repository.js';
 import { PG_ADMIN_URL, TEST_DB_NAME } from '../../support/test-env.js';
 
 jest.setTimeout(90000);
@@ -59,6 +62,35 @@ describe('the episodes migration', () => {
     ]);
     // The API never creates an episode without a prescriber: only the migration's may lack one.
     await expect(pool.query(`INSERT INTO episodes (patient_id, indication, start_date) VALUES ($1, 'niv', '2026-01-01')`, [paris])).rejects.toThrow(/check constraint/);
+  });
+  it('reads the session fields a later protocol step adds (leakMedian, leakMean, o2UsageHours, o2FlowMean) once their columns exist', async () => {
+    // What that step will do (the column names follow the session fields): here by hand.
+    await pool.query(`ALTER TABLE night_sessions ADD COLUMN leak_median float8, ADD COLUMN leak_mean float8, ADD COLUMN o2_usage_hours float8, ADD COLUMN o2_flow_mean float8`);
+    await pool.query(`ALTER TABLE devices DROP CONSTRAINT devices_kind_check, ADD CHECK (kind IN ('oximeter', 'ventilator', 'concentrator'))`);
+    const team = (await pool.query(`INSERT INTO care_teams (name) VALUES ('t2') RETURNING id`)).rows[0].id;
+    const patientId = (await pool.query(`INSERT INTO patients (display_name, profile, care_team_id) VALUES ('c', 'standard', $1) RETURNING id`, [team])).rows[0].id;
+    await pool.query(`INSERT INTO devices (device_id, kind, patient_id, secret_hash) VALUES ('VE-future', 'ventilator', $1, 'x'), ('OC-future', 'concentrator', $1, 'x')`, [patientId]);
+    await pool.query(
+      `INSERT INTO night_sessions (device_id, start_at, end_at, patient_id, usage_hours, leak_median, leak_mean, o2_usage_hours, o2_flow_mean) VALUES
+         ('VE-future', '2026-11-20T21:00Z', '2026-11-21T03:00Z', $1, 6, 12, 18, NULL, NULL),
+         ('VE-future', '2026-11-21T04:00Z', '2026-11-21T06:00Z', $1, 2, 20, 30, NULL, NULL),
+         ('OC-future', '2026-11-20T14:00Z', '2026-11-21T08:00Z', $1, NULL, NULL, NULL, 15, 2)`,
+      [patientId],
+    );
+    const scope = issuePatientScope({ id: patientId });
+    const repo = new TherapyDataRepository(pool);
+    const devices = await repo.devices(scope);
+    const [day] = await repo.aggregates(scope, devices.ids, [therapyDayWindow('2026-11-20', 'Europe/Paris')]);
+    expect(day).toMatchObject({
+      ventilatorSessions: 2,
+      ventilationHours: 8,
+      // Weighted by the sessions' hours: (12·6 + 20·2) / 8, (18·6 + 30·2) / 8.
+      sessionLeakMedian: 14,
+      sessionLeakMean: 21,
+      oxygenSessions: 1,
+      o2SessionHours: 15,
+      sessionO2FlowMean: 2,
+    });
   });
 });
 
