@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { complianceMet, daysInclusive, episodeMonths, isKnownTimeZone, recentTherapyDays, therapyDayOf, therapyDayWindow } from './therapy-days.js';
+import { complianceMet, daysInclusive, localDateOf, episodeMonths, isKnownTimeZone, recentTherapyDays, therapyDayOf, therapyDayWindow } from './therapy-days.js';
 
 const HOUR = 3_600_000;
 const at = (iso: string) => Date.parse(iso);
@@ -61,6 +61,12 @@ describe('therapy days (noon to noon, patient time zone)', () => {
     // 09:00 local on 12 January: the day in progress is still the 11th.
     expect(recentTherapyDays(at('2026-01-12T08:00:00Z'), 'Europe/Paris', 3)).toEqual(['2026-01-11', '2026-01-10', '2026-01-09']);
     expect(recentTherapyDays(at('2026-03-01T12:00:00Z'), 'Europe/Paris', 2)).toEqual(['2026-03-01', '2026-02-28']);
+  });
+
+  it('the local calendar date is not the therapy day before noon', () => {
+    expect(localDateOf(at('2026-01-12T08:00:00Z'), 'Europe/Paris')).toBe('2026-01-12');
+    expect(localDateOf(at('2026-01-12T08:00:00Z'), 'America/New_York')).toBe('2026-01-12');
+    expect(localDateOf(at('2026-01-12T04:00:00Z'), 'America/New_York')).toBe('2026-01-11');
   });
 
   it('rejects unknown zones and bad dates', () => {

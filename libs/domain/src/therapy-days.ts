@@ -30,6 +30,13 @@ export function isKnownTimeZone(timeZone: string): boolean {
   return DateTime.fromMillis(0, { zone: timeZone }).isValid;
 }
 
+/** The local calendar date of an instant (`YYYY-MM-DD`). */
+export function localDateOf(epochMs: number, timeZone: string): string {
+  const local = DateTime.fromMillis(epochMs, { zone: timeZone });
+  if (!local.isValid) throw new Error(`unknown time zone: ${timeZone}`);
+  return local.toISODate()!;
+}
+
 /** The therapy day an instant belongs to: the local date, minus one when before noon. */
 export function therapyDayOf(epochMs: number, timeZone: string): string {
   const local = DateTime.fromMillis(epochMs, { zone: timeZone });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { complianceMet, episodeMonths, therapyDayOf, therapyDayWindow } from '#domain';
+import { complianceMet, episodeMonths, localDateOf, therapyDayOf, therapyDayWindow } from '#domain';
 import { isUuid, PatientAccessService, type VisiblePatient } from '../access/patient-access.service.js';
 import { AuditService, actorOf } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
@@ -24,11 +24,6 @@ export function episodeView(e: EpisodeEntity): EpisodeDto {
     endReason: e.endReason,
     origin: e.origin,
   };
-}
-
-/** The local calendar date of an instant in the patient's zone. */
-function localToday(now: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
 /**
@@ -90,7 +85,7 @@ export class EpisodesService {
     const patientId = await this.patientOf(episodeId);
     const audit = { action: 'episode.end', target: { type: 'episode', id: episodeId } };
     return this.access.write(principal, patientId, audit, async (patient) => {
-      const today = localToday(now, patient.timezone);
+      const today = localDateOf(now.getTime(), patient.timezone);
       return this.tx.run(async (tx) => {
         const episode = await this.episodes.findOfPatient(patient, episodeId, tx.manager);
         if (!episode) throw AppError.notFound('episode');
