@@ -17,6 +17,7 @@ import { AlertRelayModule } from './console/alert-relay.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DemoModule } from './demo/demo.module.js';
+import { EpisodesModule } from './episodes/episodes.module.js';
 import { EventHubsModule } from './events/event-hubs.js';
 import { FhirModule } from './fhir/fhir.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -28,7 +29,7 @@ import { SchedulerModule } from './scheduler/scheduler.module.js';
 
 /** Which feature modules each process role runs. One process can hold all roles (see docs/architecture.md). */
 const ROLE_MODULES: Record<ProcessRole, Type[]> = {
-  api: [RegistryModule, AlertsModule, AlertsApiModule, ConsoleModule, ClinicalModule, FhirModule, BrokerAuthModule],
+  api: [RegistryModule, AlertsModule, AlertsApiModule, ConsoleModule, ClinicalModule, FhirModule, BrokerAuthModule, EpisodesModule],
   ingest: [IngestModule, AlertsModule],
   scheduler: [SchedulerModule, AlertsModule],
 };

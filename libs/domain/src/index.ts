@@ -4,3 +4,4 @@ export * from './alerts.js';
 export * from './news2.js';
 export * from './oximetry.js';
 export * from './nights.js';
+export * from './therapy-days.js';

@@ -6,47 +6,27 @@
  * Daily oximetry means use the same noon-to-noon days, so one night's recording falls in one day.
  */
 
+import { DateTime } from 'luxon';
+
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const KEY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-function localParts(epochMs: number, timeZone: string): { y: number; m: number; d: number; h: number; min: number; s: number } {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(timeZone).formatToParts(epochMs)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  return { y: parts.year!, m: parts.month!, d: parts.day!, h: parts.hour!, min: parts.minute!, s: parts.second! };
+/** The instant in the zone (luxon: the runtime's IANA data); an unknown zone throws, as Intl does. */
+function zoned(epochMs: number, timeZone: string): DateTime {
+  const local = DateTime.fromMillis(epochMs, { zone: timeZone });
+  if (!local.isValid) throw new RangeError(`Invalid time zone specified: ${timeZone}`);
+  return local;
 }
 
 /** Offset of the timezone from UTC at that instant, in ms (positive east of Greenwich). */
 export function tzOffsetMs(epochMs: number, timeZone: string): number {
-  const p = localParts(epochMs, timeZone);
-  const asUtc = Date.UTC(p.y, p.m - 1, p.d, p.h, p.min, p.s);
-  return asUtc - (epochMs - (epochMs % 1000));
+  return zoned(epochMs, timeZone).offset * 60_000;
 }
 
 /** YYYY-MM-DD of the local date of an instant. */
 export function localDateKey(epochMs: number, timeZone: string): string {
-  const p = localParts(epochMs, timeZone);
-  return `${p.y}-${String(p.m).padStart(2, '0')}-${String(p.d).padStart(2, '0')}`;
+  return zoned(epochMs, timeZone).toISODate()!;
 }
 
 /** The night (noon-to-noon local day) an instant belongs to. */

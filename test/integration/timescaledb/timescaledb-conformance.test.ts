@@ -13,6 +13,8 @@ import { insertReadings, regular, type FixtureReading } from '../../support/read
 import { TEST_DATABASE_URL } from '../../support/test-env.js';
 import { issuePatientScope } from '../../../apps/server/src/access/patient-scope.js';
 import { standaloneDatabase, type StandaloneDatabase } from '../../support/transaction-runner.js';
+import { TherapyDataRepository } from '../../../apps/server/src/episodes/therapy-data.repository.js';
+import { therapyDayWindow } from '#domain';
 
 // jest.config's testTimeout is not applied per project: hooks would get 5 s on a loaded machine.
 jest.setTimeout(60000);
@@ -187,5 +189,18 @@ describe('TimescaleDB flavour (PGlite) conforms to plain PostgreSQL', () => {
     const last = fhirTs.at(-1)!;
     const after = { timeUs: last.timeUs, metric: last.metric, deviceId: last.deviceId };
     expect(await new FhirRepository(ts).readingsPage({ ...page, after })).toEqual(await new FhirRepository(plain).readingsPage({ ...page, after }));
+  }, 60_000);
+
+  it('computes the same therapy days (days with data, indicators), compressed chunks included', async () => {
+    const windows = ['2026-10-04', '2026-10-05', '2026-10-06'].map((d) => therapyDayWindow(d, 'UTC'));
+    const on = async (pool: pg.Pool) => {
+      const repo = new TherapyDataRepository(pool);
+      return { withData: await repo.daysWithData(scope, [deviceId], windows), aggregates: await repo.aggregates(scope, [deviceId], windows) };
+    };
+    const [onTs, onPlain] = [await on(ts), await on(plain)];
+    // 23:00–01:00 UTC on 5–6 October: the therapy day of the 5th (noon to noon, UTC patient).
+    expect(onTs.withData).toEqual([false, true, false]);
+    expect(onTs).toEqual(onPlain);
+    expect(onTs.aggregates[1]!.spo2Mean).not.toBeNull();
   }, 60_000);
 });

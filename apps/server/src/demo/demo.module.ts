@@ -3,6 +3,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DemoSeedRepository } from './demo-seed.repository.js';
+import { EpisodesModule } from '../episodes/episodes.module.js';
+import { EpisodesService } from '../episodes/episodes.service.js';
 import { DemoSeedService, type DemoSeedResult } from './demo-seed.service.js';
 import { DemoSimulatorLauncher } from './demo-simulator.launcher.js';
 
@@ -16,10 +18,12 @@ class DemoRunner implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly seeder: DemoSeedService,
     private readonly simulator: DemoSimulatorLauncher,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly episodes: EpisodesService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const seeded = await this.seeder.seed();
+    await this.episodes.seedActive([...new Set(seeded.devices.map((d) => d.patientId))]);
     // Printed once the HTTP server listens (the address carries the real port), a moment after the
     // start-up logs are flushed so that it is the last thing on the screen.
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
@@ -66,5 +70,5 @@ function banner(seeded: DemoSeedResult, consoleUrl: string): string {
 }
 
 /** Demo data and simulator in demo mode (CONTRACT.md §5; loaded by AppModule when config.demo && api role). */
-@Module({ providers: [DemoSeedRepository, DemoSeedService, DemoSimulatorLauncher, DemoRunner] })
+@Module({ imports: [EpisodesModule], providers: [DemoSeedRepository, DemoSeedService, DemoSimulatorLauncher, DemoRunner] })
 export class DemoModule {}

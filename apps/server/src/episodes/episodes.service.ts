@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import { complianceMet, episodeMonths, localDateOf, therapyDayOf, therapyDayWindow } from '#domain';
+import { isUuid, PatientAccessService, type VisiblePatient } from '../access/patient-access.service.js';
+import { AuditService, actorOf } from '../audit/audit.service.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../common/app-error.js';
+import { TransactionRunner } from '../database/transaction.js';
+import { CareTeamMemberRepository } from './care-team-member.repository.js';
+import type { EpisodeEntity } from './episode.entities.js';
+import { EpisodeRepository } from './episode.repository.js';
+import type { ComplianceDto, CreateEpisodeDto, EndEpisodeDto, EpisodeDto } from './episodes.dto.js';
+import { TherapyDataRepository } from './therapy-data.repository.js';
+
+export function episodeView(e: EpisodeEntity): EpisodeDto {
+  return {
+    id: e.id,
+    patientId: e.patientId,
+    indication: e.indication,
+    prescriberId: e.prescriberId,
+    startDate: e.startDate,
+    plannedEndDate: e.plannedEndDate,
+    status: e.status,
+    endDate: e.endDate,
+    endReason: e.endReason,
+    origin: e.origin,
+  };
+}
+
+/**
+ * Telemonitoring episodes (the prescription, CONTRACT.md §6): at most one active per patient,
+ * prescribed by a physician of the patient's care team; every change audited in its transaction.
+ */
+@Injectable()
+export class EpisodesService {
+  constructor(
+    private readonly access: PatientAccessService,
+    private readonly audit: AuditService,
+    private readonly tx: TransactionRunner,
+    private readonly episodes: EpisodeRepository,
+    private readonly members: CareTeamMemberRepository,
+    private readonly data: TherapyDataRepository,
+  ) {}
+
+  async create(principal: Principal, patientId: string, body: CreateEpisodeDto): Promise<EpisodeDto> {
+    return this.access.write(principal, patientId, { action: 'episode.create' }, async (patient) => {
+      if (body.plannedEndDate && body.plannedEndDate < body.startDate) {
+        throw new AppError('EPISODE_DATES_INVALID', 'plannedEndDate is before startDate');
+      }
+      if (!(await this.members.isActivePhysicianOf(body.prescriberId, patient.careTeamId))) {
+        throw new AppError('PRESCRIBER_INVALID', "prescriberId is not an active physician of the patient's care team");
+      }
+      return this.tx.run(async (tx) => {
+        const created = await this.episodes.insert(tx.manager, patient, {
+          indication: body.indication,
+          prescriberId: body.prescriberId,
+          startDate: body.startDate,
+          plannedEndDate: body.plannedEndDate ?? null,
+          createdBy: principal.userId,
+        });
+        await this.audit.record(
+          {
+            action: 'episode.create',
+            actor: actorOf(principal),
+            patientId: patient.id,
+            targetType: 'episode',
+            targetId: created.id,
+            details: { indication: created.indication, prescriberId: created.prescriberId, startDate: created.startDate, plannedEndDate: created.plannedEndDate },
+          },
+          tx.sql,
+        );
+        return episodeView(created);
+      });
+    });
+  }
+
+  async list(principal: Principal, patientId: string): Promise<EpisodeDto[]> {
+    return this.access.read(principal, patientId, { action: 'episode.list' }, async (patient, note) => {
+      const rows = await this.episodes.listOfPatient(patient);
+      note({ count: rows.length });
+      return rows.map(episodeView);
+    });
+  }
+
+  async end(principal: Principal, episodeId: string, body: EndEpisodeDto, now: Date): Promise<EpisodeDto> {
+    const patientId = await this.patientOf(episodeId);
+    const audit = { action: 'episode.end', target: { type: 'episode', id: episodeId } };
+    return this.access.write(principal, patientId, audit, async (patient) => {
+      const today = localDateOf(now.getTime(), patient.timezone);
+      return this.tx.run(async (tx) => {
+        const episode = await this.episodes.findOfPatient(patient, episodeId, tx.manager);
+        if (!episode) throw AppError.notFound('episode');
+        if (episode.status !== 'active') throw new AppError('EPISODE_ALREADY_ENDED', 'the episode has already ended');
+        const endDate = body.endDate ?? today;
+        if (endDate < episode.startDate) throw new AppError('EPISODE_DATES_INVALID', 'endDate is before the start date');
+        if (endDate > today) throw new AppError('EPISODE_DATES_INVALID', "endDate is after today (patient's time zone)");
+        if (!(await this.episodes.end(tx.manager, patient, episodeId, { endDate, reason: body.reason, endedBy: principal.userId, at: now }))) {
+          throw new AppError('EPISODE_ALREADY_ENDED', 'the episode has already ended');
+        }
+        await this.audit.record(
+          { action: 'episode.end', actor: actorOf(principal), patientId: patient.id, targetType: 'episode', targetId: episodeId, details: { endDate } },
+          tx.sql,
+        );
+        return episodeView((await this.episodes.findOfPatient(patient, episodeId, tx.manager))!);
+      });
+    });
+  }
+
+  /**
+   * The transmission check of each month of the episode (CONTRACT.md §6): days with data, by the
+   * same definition as GET /days' dataReceived (TherapyDataRepository.daysWithData). "Today" is the
+   * therapy day in progress (before noon, yesterday's date).
+   */
+  async compliance(principal: Principal, episodeId: string, now: Date): Promise<ComplianceDto> {
+    const patientId = await this.patientOf(episodeId);
+    const audit = { action: 'episode.compliance.read', target: { type: 'episode', id: episodeId } };
+    return this.access.read(principal, patientId, audit, async (patient) => {
+      const episode = await this.episodes.findOfPatient(patient, episodeId);
+      if (!episode) throw AppError.notFound('episode');
+      return { months: await this.monthsOf(patient, episode, now) };
+    });
+  }
+
+  private async monthsOf(patient: VisiblePatient, episode: EpisodeEntity, now: Date): Promise<ComplianceDto['months']> {
+    const today = therapyDayOf(now.getTime(), patient.timezone);
+    const lastDay = episode.endDate && episode.endDate < today ? episode.endDate : today;
+    const months = episodeMonths(episode.startDate, lastDay);
+    const days = months.flatMap((m) => m.countedDays);
+    const devices = await this.data.devices(patient);
+    const withData = await this.data.daysWithData(
+      patient,
+      devices.ids,
+      days.map((d) => therapyDayWindow(d, patient.timezone)),
+    );
+    const byDay = new Map(days.map((d, i) => [d, withData[i]!]));
+    return months.map((m) => {
+      const daysWithData = m.countedDays.filter((d) => byDay.get(d)).length;
+      const { ratio, met } = complianceMet(daysWithData, m.countedDays.length);
+      return { month: m.month, from: m.from, to: m.to, days: m.countedDays.length, daysWithData, ratio: Math.round(ratio * 1000) / 1000, met };
+    });
+  }
+
+  /** Demo seeding: an active episode for each patient without one (audited as the system's). */
+  async seedActive(patientIds: readonly string[]): Promise<number> {
+    return this.tx.run(async (tx) => {
+      const created = await this.episodes.seedActive(tx.sql, patientIds);
+      for (const e of created) {
+        await this.audit.record({ action: 'episode.create', actor: null, patientId: e.patientId, targetType: 'episode', targetId: e.id, details: { seed: 'demo' } }, tx.sql);
+      }
+      return created.length;
+    });
+  }
+
+  /** The patient of an episode, for the access gate; an unknown episode is a 404 like a hidden one. */
+  private async patientOf(episodeId: string): Promise<string> {
+    const patientId = isUuid(episodeId) ? await this.episodes.patientOf(episodeId) : undefined;
+    if (!patientId) throw AppError.notFound('episode');
+    return patientId;
+  }
+}
