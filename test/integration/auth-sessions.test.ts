@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { api, startTestApp, type TestApp, type TestUser } from '../support/test-app.js';
 import { TEST_JWT_SECRET } from '../support/test-env.js';
@@ -126,8 +127,14 @@ describe('issue 21: login throttling, refresh tokens, logout, deactivation (REST
       expect(reuse.body.error.code).toBe('UNAUTHENTICATED');
       expect((await post(t.url, '/api/auth/refresh', { refreshToken: r1.body.refreshToken })).status).toBe(401);
       expect((await api(t.url, 'GET', '/api/me', r1.body.accessToken)).status).toBe(401);
-      const live = await t.pool.query(`SELECT count(*)::int AS n FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL`, [nurse.id]);
-      expect(live.rows[0].n).toBe(0);
+      const family = await t.pool.query(
+        `SELECT count(*)::int AS n, count(revoked_at)::int AS revoked FROM refresh_tokens
+          WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`,
+        [createHash('sha256').update(first).digest('hex')],
+      );
+      expect(family.rows[0]).toEqual({ n: 2, revoked: 2 });
+      // The nurse's other login (the test context's) goes on.
+      expect((await api(t.url, 'GET', '/api/me', nurse.token)).status).toBe(200);
     });
 
     it('cookie delivery (default): httpOnly, SameSite=Strict, path /api/auth; refresh by cookie rotates it', async () => {
