@@ -96,6 +96,12 @@ describe('issue 21: login throttling, refresh tokens, logout, deactivation (REST
       expect(clash.body.error.code).toBe('CONFLICT');
     });
 
+    it.each([['aaaaaaaaaaaa'], ['password123456'], ['motdepasse2026']])('refuses the weak password %s with 400 WEAK_PASSWORD', async (password) => {
+      const res = await api<ErrorBody>(t.url, 'POST', '/api/users', admin.token, { username: `weak.${Date.now()}`, password, role: 'nurse' });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('WEAK_PASSWORD');
+    });
+
     it('refuses a token without exp', async () => {
       const nurse = await t.ctx.newUser('nurse');
       const eternal = await new JwtService({ secret: TEST_JWT_SECRET }).signAsync({ sub: nurse.id, role: 'nurse' }, { issuer: 'telemonitoring' });
