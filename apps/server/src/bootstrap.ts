@@ -165,7 +165,9 @@ export async function createApp(config: AppConfig, options: { logger?: PinoLogge
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
   );
   app.enableShutdownHooks();
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-* is believed only from the proxies TRUST_PROXY names (default none): req.ip feeds
+  // the login limits and the audit's source address.
+  app.set('trust proxy', config.trustProxy);
   if (existsSync(PUBLIC_DIR)) app.useStaticAssets(PUBLIC_DIR, { index: false, redirect: false });
   const openApi = new DocumentBuilder()
     .setTitle('Respiratory telemonitoring API')

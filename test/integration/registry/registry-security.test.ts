@@ -15,7 +15,7 @@ interface AuditRow {
 }
 const uniq = () => randomUUID().slice(0, 8);
 
-/** Login from a chosen client address (the app trusts X-Forwarded-For from loopback, as behind a local proxy). */
+/** Login from a chosen client address (the app below trusts X-Forwarded-For from loopback, TRUST_PROXY, as behind a local proxy). */
 async function loginFrom(url: string, ip: string, username: string, password: string) {
   const res = await fetch(`${url}/api/auth/login`, {
     method: 'POST',
@@ -40,7 +40,7 @@ describe('registry security: rate limits, audit and rejections queries, append-o
     // An app of its own with the production-like limits: the other tests log in freely from 127.0.0.1.
     let rl: TestApp;
     beforeAll(async () => {
-      rl = await startTestApp({ roles: ['api'], env: { LOGIN_RATE_LIMIT_PER_IP: '10', LOGIN_RATE_LIMIT_PER_USERNAME: '4' } });
+      rl = await startTestApp({ roles: ['api'], env: { LOGIN_RATE_LIMIT_PER_IP: '10', LOGIN_RATE_LIMIT_PER_USERNAME: '4', TRUST_PROXY: 'loopback' } });
     });
     afterAll(async () => {
       await rl.close();

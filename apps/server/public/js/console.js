@@ -8,12 +8,17 @@ import { sparkline } from './sparkline.js';
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'tm.console.token';
 const USER_KEY = 'tm.console.user';
+const EXPIRES_KEY = 'tm.console.expiresAt';
 const RESYNC_EVERY_MS = 5 * 60 * 1000;
 const TREND_TTL_MS = 5 * 60 * 1000; // each trends read is audited: refresh on new alerts, else every 5 min
 
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY),
   username: sessionStorage.getItem(USER_KEY),
+  // When the access token expires (epoch ms); it is renewed before, silently (CONTRACT.md §9).
+  expiresAt: Number(sessionStorage.getItem(EXPIRES_KEY)) || 0,
+  renewTimer: null,
+  renewing: null,
   socket: null,
   store: new AlertStore(),
   patients: new Map(), // id → displayName
@@ -27,13 +32,71 @@ const state = {
 
 // ---------- REST ----------
 
-async function api(path, options = {}) {
+async function api(path, options = {}, retried = false) {
   const res = await fetch(path, {
     ...options,
     headers: { ...(options.body ? { 'content-type': 'application/json' } : {}), ...(state.token ? { authorization: `Bearer ${state.token}` } : {}) },
   });
   const body = res.status === 204 ? undefined : await res.json().catch(() => undefined);
+  // An access token that ran out (laptop asleep, timer late): renew once with the refresh cookie and retry.
+  if (res.status === 401 && body?.error?.code === 'TOKEN_EXPIRED' && !retried && !path.startsWith('/api/auth/')) {
+    if (await renew()) return api(path, options, true);
+  }
   return { status: res.status, body };
+}
+
+// ---------- session: silent renewal ----------
+
+function keepToken(accessToken, expiresIn) {
+  state.token = accessToken;
+  state.expiresAt = Date.now() + expiresIn * 1000;
+  sessionStorage.setItem(TOKEN_KEY, state.token);
+  sessionStorage.setItem(EXPIRES_KEY, String(state.expiresAt));
+  scheduleRenew();
+}
+
+/** Renews a little before expiry: a minute before, or a third of the lifetime for short ones. */
+function scheduleRenew() {
+  clearTimeout(state.renewTimer);
+  if (!state.token) return;
+  const left = state.expiresAt - Date.now();
+  const margin = Math.min(60000, Math.max(1000, left / 3));
+  state.renewTimer = setTimeout(() => void renew(), Math.max(0, left - margin));
+}
+
+/**
+ * The refresh cookie (httpOnly: the page never sees it) → a new access token, handed to the live
+ * connection with `auth.renew`, so the board and its connection go on. One renewal at a time: the
+ * refresh token rotates, and presenting a used one ends the login. Resolves true on success.
+ */
+function renew() {
+  if (state.renewing) return state.renewing;
+  state.renewing = (async () => {
+    try {
+      const res = await fetch('/api/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      if (res.status === 401) {
+        signOut('Your session has ended. Sign in again to resume live alerts.');
+        return false;
+      }
+      if (res.status !== 200) throw new Error(`refresh answered ${res.status}`);
+      const body = await res.json();
+      keepToken(body.accessToken, body.expiresIn);
+      if (state.socket?.connected) {
+        const answer = await state.socket.timeout(10000).emitWithAck('auth.renew', { token: state.token }).catch(() => undefined);
+        // Not renewed on the socket: it ends at the old token's expiry and reconnects with the new one.
+        if (answer?.error) console.warn('auth.renew refused', answer.error.code);
+      }
+      return true;
+    } catch {
+      // Server unreachable for now: try again soon (the socket reconnects with the token it has).
+      clearTimeout(state.renewTimer);
+      state.renewTimer = setTimeout(() => void renew(), 5000);
+      return false;
+    } finally {
+      state.renewing = null;
+    }
+  })();
+  return state.renewing;
 }
 
 async function loadPatients(force = false) {
@@ -95,7 +158,12 @@ function connect() {
   });
   socket.on('connect_error', (err) => {
     const code = err?.data?.code;
-    if (code === 'UNAUTHENTICATED' || code === 'TOKEN_EXPIRED') {
+    if (code === 'TOKEN_EXPIRED') {
+      // Renew with the refresh cookie and connect again; sign out only if that fails.
+      void renew().then((ok) => ok && state.socket === socket && socket.connect());
+      return;
+    }
+    if (code === 'UNAUTHENTICATED') {
       signOut(code === 'TOKEN_EXPIRED' ? 'Your session has expired. Sign in again to resume live alerts.' : 'Please sign in again.');
       return;
     }
@@ -105,6 +173,9 @@ function connect() {
   socket.on('alert.raised', (alert) => onLive(alert));
   socket.on('alert.updated', (alert) => onLive(alert));
   socket.on('alerts.resync', () => void sync('resync'));
+  // The server ends the connection next (token not renewed in time, or account deactivated): renew,
+  // and the reconnection after the server's disconnect uses the new token; the board is kept.
+  socket.on('auth.expired', () => void renew());
 }
 
 async function sync(reason) {
@@ -330,9 +401,8 @@ async function signIn(event) {
     }
     // Another user signing in on this workstation must not see what the previous one saw.
     if (username !== state.username) resetBoard();
-    state.token = body.accessToken;
+    keepToken(body.accessToken, body.expiresIn);
     state.username = username;
-    sessionStorage.setItem(TOKEN_KEY, state.token);
     sessionStorage.setItem(USER_KEY, username);
     $('password').value = '';
     start();
@@ -347,7 +417,9 @@ function signOut(message) {
   state.socket?.disconnect();
   state.socket = null;
   state.token = null;
+  clearTimeout(state.renewTimer);
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(EXPIRES_KEY);
   $('who').hidden = true;
   $('login').hidden = false;
   // The board stays visible (stale) under the sign-in form when the session ended by itself.
@@ -385,6 +457,8 @@ function start() {
 function init() {
   $('login-form').addEventListener('submit', (e) => void signIn(e));
   $('sign-out').addEventListener('click', () => {
+    // Ends the login on the server too (refresh cookie and access token), whatever the answer.
+    if (state.token) void fetch('/api/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${state.token}` } }).catch(() => undefined);
     resetBoard();
     signOut();
   });
@@ -405,8 +479,10 @@ function init() {
   setInterval(() => {
     if (state.socket?.connected) void sync('periodic');
   }, RESYNC_EVERY_MS);
-  if (state.token) start();
-  else $('username').focus();
+  if (state.token) {
+    scheduleRenew();
+    start();
+  } else $('username').focus();
 }
 
 init();

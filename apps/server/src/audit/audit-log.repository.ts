@@ -54,7 +54,7 @@ export class AuditLogRepository {
   async insertForUsername(username: string, row: Pick<NewAuditRow, 'action' | 'ip' | 'outcome' | 'details'>): Promise<void> {
     await this.log.query(
       `INSERT INTO audit_log (actor_id, actor_role, action, ip, outcome, details)
-       SELECT u.id, u.role, $2, $3, $4, $5 FROM (SELECT 1) AS attempt LEFT JOIN users u ON u.username = $1`,
+       SELECT u.id, u.role, $2, $3, $4, $5 FROM (SELECT 1) AS attempt LEFT JOIN users u ON lower(u.username) = lower($1)`,
       [username, row.action, row.ip, row.outcome, row.details === null ? null : JSON.stringify(row.details)],
     );
   }

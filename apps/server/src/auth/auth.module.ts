@@ -7,12 +7,15 @@ import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
 import { LoginAccountRepository } from './login-account.repository.js';
+import { RefreshTokenEntity } from './refresh-token.entity.js';
+import { RefreshTokenRepository } from './refresh-token.repository.js';
+import { RefreshTokenService } from './refresh-token.service.js';
 import { UserCareTeamEntity, UserEntity } from '../registry/registry.entities.js';
 
 @Global()
 @Module({
   imports: [
-    TypeOrmModule.forFeature([UserEntity, UserCareTeamEntity]),
+    TypeOrmModule.forFeature([UserEntity, UserCareTeamEntity, RefreshTokenEntity]),
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
@@ -23,7 +26,7 @@ import { UserCareTeamEntity, UserEntity } from '../registry/registry.entities.js
     }),
   ],
   controllers: [AuthController],
-  providers: [LoginAccountRepository, AuthService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService],
+  providers: [LoginAccountRepository, RefreshTokenRepository, RefreshTokenService, AuthService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [AuthService, RefreshTokenService],
 })
 export class AuthModule {}

@@ -8,9 +8,15 @@ export interface Principal {
   careTeamIds: string[];
   /** Client address, for the audit log. */
   ip?: string;
+  /** The login (refresh-token family) the access token belongs to. */
+  sessionId?: string;
 }
 
 export interface AccessTokenPayload {
   sub: string;
   role: Role;
+  /** The refresh-token family (login) of the token; absent on tokens issued before sessions. */
+  sid?: string;
+  /** Set by the signer (expiresIn); a token without it is refused. */
+  exp?: number;
 }

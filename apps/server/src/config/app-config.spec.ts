@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from './app-config.js';
+import { ConfigError, loadConfig, lowEntropy } from './app-config.js';
 
 const prod = {
   DATABASE_URL: 'postgres://u@localhost/db',
   MQTT_URL: 'mqtt://localhost:1883',
-  JWT_SECRET: 'x'.repeat(32),
+  JWT_SECRET: 'Zq7-vR2pX9kLm4Tn8Wb1Yc6Hd3Js5Fg0',
 };
 
 describe('loadConfig', () => {
@@ -28,6 +28,11 @@ describe('loadConfig', () => {
     [{ ...prod, JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ DATABASE_URL: prod.DATABASE_URL }, 'JWT_SECRET'],
     [{ ...prod, JWT_SECRET: undefined }, 'JWT_SECRET'],
+    // Issue 21: long enough, but predictable.
+    [{ ...prod, JWT_SECRET: 'x'.repeat(32) }, 'JWT_SECRET'],
+    [{ ...prod, JWT_SECRET: 'ab'.repeat(24) }, 'JWT_SECRET'],
+    [{ ...prod, JWT_SECRET: 'secretsecretsecretsecretsecretsecret' }, 'JWT_SECRET'],
+    [{ ...prod, TRUST_PROXY: 'any;thing' }, 'TRUST_PROXY'],
     [{ ...prod, BOOTSTRAP_ADMIN_USERNAME: 'root' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
     [{ ...prod, INGEST_CONNECTIONS: '0' }, 'INGEST_CONNECTIONS'],
   ])('refuses %j naming %s', (env, variable) => {
@@ -117,5 +122,17 @@ describe('loadConfig', () => {
 
   it('refuses an unknown LOG_FORMAT, naming it', () => {
     expect(() => loadConfig({ ...prod, LOG_FORMAT: 'yaml' })).toThrow(/LOG_FORMAT must be json or pretty/);
+  });
+
+  it('trusts no proxy unless TRUST_PROXY names them (issue 21)', () => {
+    expect(loadConfig(prod).trustProxy).toBe(false);
+    expect(loadConfig({ ...prod, TRUST_PROXY: 'loopback' }).trustProxy).toEqual(['loopback']);
+    expect(loadConfig({ ...prod, TRUST_PROXY: '10.0.0.0/8, 192.0.2.1' }).trustProxy).toEqual(['10.0.0.0/8', '192.0.2.1']);
+    expect(loadConfig({ ...prod, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  });
+
+  it('accepts random secrets of 32 characters (hex or base64)', () => {
+    expect(lowEntropy('9f86d081884c7d659a2feaa0c55ad015')).toBe(false);
+    expect(lowEntropy('n2Vx8Zp0qR4tK7wL1yB5mC9dF3gH6jS_')).toBe(false);
   });
 });

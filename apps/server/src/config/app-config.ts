@@ -93,11 +93,22 @@ class Environment {
   @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET?: string;
 
-  @Transform(toInt) @IsInt() @Min(60) @Max(86400) ACCESS_TOKEN_TTL_SECONDS = 900;
-
-  /** Login attempts allowed per client address and per username in one minute; more get 429. */
+  // Sessions (issue 21: refresh, throttling, proxies). The minimum TTL is low so that tests can see
+  // a token expire; the console renews well before (docs/security.md "Sessions").
+  @Transform(toInt) @IsInt() @Min(10) @Max(86400) ACCESS_TOKEN_TTL_SECONDS = 900;
+  /** Lifetime of a refresh token; each refresh rotates it and starts a new one (a shift, by default). */
+  @Transform(toInt) @IsInt() @Min(60) @Max(30 * 86400) REFRESH_TOKEN_TTL_SECONDS = 12 * 3600;
+  /** Failed logins allowed per client address and per username (all addresses) in one minute; more get 429. */
   @Transform(toInt) @IsInt() @Min(1) @Max(1000000) LOGIN_RATE_LIMIT_PER_IP = 10;
-  @Transform(toInt) @IsInt() @Min(1) @Max(1000000) LOGIN_RATE_LIMIT_PER_USERNAME = 10;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000000) LOGIN_RATE_LIMIT_PER_USERNAME = 100;
+  /** First lock of one (username, address) after 5 failures; each further failure doubles it, up to 15 minutes. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(900) LOGIN_LOCK_BASE_SECONDS = 60;
+  /**
+   * The proxies whose X-Forwarded-* headers are believed (Express's `trust proxy`): `loopback`,
+   * addresses or CIDRs, comma-separated, or a hop count. Unset: none, the socket's peer is the client.
+   */
+  @IsOptional() @IsString() @Matches(/^(\d{1,2}|[A-Za-z0-9.:/_,\s-]+)$/, { message: 'TRUST_PROXY must be a hop count or a comma-separated list of addresses, CIDRs or loopback/linklocal/uniquelocal' })
+  TRUST_PROXY?: string;
 
   @IsOptional() @IsString() BOOTSTRAP_ADMIN_USERNAME?: string;
   @IsOptional() @IsString() @MinLength(12, { message: 'BOOTSTRAP_ADMIN_PASSWORD must be at least 12 characters' })
@@ -189,9 +200,13 @@ export interface AppConfig {
   auth: {
     jwtSecret: string | undefined;
     accessTokenTtlSeconds: number;
-    /** Login attempts per minute before 429 TOO_MANY_REQUESTS. */
+    refreshTokenTtlSeconds: number;
+    /** Failed logins per minute before 429 TOO_MANY_REQUESTS. */
     loginRateLimit: { perIp: number; perUsername: number };
+    loginLockBaseSeconds: number;
   };
+  /** Express `trust proxy`: false (none), a hop count, or a list of addresses/CIDRs/names. */
+  trustProxy: false | number | string[];
   bootstrapAdmin: { username: string; password: string } | undefined;
   embedded: { dataDir: string; fresh: boolean; pgPort: number; mqttPort: number };
   ingest: {
@@ -242,6 +257,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
   if (raw.DATABASE_URL && !raw.JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when DATABASE_URL is set');
   }
+  if (raw.JWT_SECRET && lowEntropy(raw.JWT_SECRET)) {
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: too predictable (repeated or few distinct characters); use a random value, e.g. `openssl rand -base64 48`');
+  }
   if (!!raw.MQTT_ADMIN_USERNAME !== !!raw.MQTT_ADMIN_PASSWORD) {
     throw new ConfigError('Invalid configuration:\n  MQTT_ADMIN_USERNAME and MQTT_ADMIN_PASSWORD: set both or neither');
   }
@@ -279,8 +297,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     auth: {
       jwtSecret: raw.JWT_SECRET,
       accessTokenTtlSeconds: raw.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: raw.REFRESH_TOKEN_TTL_SECONDS,
       loginRateLimit: { perIp: raw.LOGIN_RATE_LIMIT_PER_IP, perUsername: raw.LOGIN_RATE_LIMIT_PER_USERNAME },
+      loginLockBaseSeconds: raw.LOGIN_LOCK_BASE_SECONDS,
     },
+    trustProxy: parseTrustProxy(raw.TRUST_PROXY),
     bootstrapAdmin:
       raw.BOOTSTRAP_ADMIN_USERNAME && raw.BOOTSTRAP_ADMIN_PASSWORD
         ? { username: raw.BOOTSTRAP_ADMIN_USERNAME, password: raw.BOOTSTRAP_ADMIN_PASSWORD }
@@ -318,6 +339,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     // Production logs go to a collector; someone watching a terminal or trying the demo reads them.
     logFormat: raw.LOG_FORMAT ?? (raw.NODE_ENV === 'production' ? 'json' : stdoutIsTTY || demo ? 'pretty' : 'json'),
   };
+}
+
+/**
+ * A secret whose characters, counted by frequency (Shannon), carry under 96 bits, or that uses
+ * fewer than 8 distinct characters: `aaaa…`, `abababab…`, a short word repeated. A random base64 or
+ * hex string of 32 characters carries ~150 or ~115 bits by this measure.
+ */
+export function lowEntropy(secret: string): boolean {
+  const counts = new Map<string, number>();
+  for (const ch of secret) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bitsPerChar = 0;
+  for (const n of counts.values()) bitsPerChar -= (n / secret.length) * Math.log2(n / secret.length);
+  return counts.size < 8 || bitsPerChar * secret.length < 96;
+}
+
+function parseTrustProxy(value: string | undefined): false | number | string[] {
+  if (value === undefined || value.trim() === '' || value.trim().toLowerCase() === 'false') return false;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 /** Treat `VAR=` like an unset variable, as most deployment tools write it. */

@@ -42,7 +42,7 @@ const SAMPLE_DOTENV: Record<string, string> = {
   MQTT_PASSWORD: 'mqtt-secret-1234',
   MQTT_ADMIN_USERNAME: 'telemonitoring-provisioner',
   MQTT_ADMIN_PASSWORD: 'mqtt-admin-secret-1234',
-  JWT_SECRET: 'j'.repeat(48),
+  JWT_SECRET: 'Zq7-vR2pX9kLm4Tn8Wb1Yc6Hd3Js5Fg0aE2uQ8oI4yS6rD1',
   BOOTSTRAP_ADMIN_USERNAME: 'admin',
   BOOTSTRAP_ADMIN_PASSWORD: 'a-long-admin-password',
 };

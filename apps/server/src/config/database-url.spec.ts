@@ -33,7 +33,7 @@ describe('withSessionSettings', () => {
 });
 
 describe('DATABASE_APP_ROLE', () => {
-  const base = { DATABASE_URL: 'postgres://owner:pw@db:5432/tm', MQTT_URL: 'mqtt://m:1883', JWT_SECRET: 'j'.repeat(40) };
+  const base = { DATABASE_URL: 'postgres://owner:pw@db:5432/tm', MQTT_URL: 'mqtt://m:1883', JWT_SECRET: 'Zq7-vR2pX9kLm4Tn8Wb1Yc6Hd3Js5Fg0aE2uQ8oI' };
 
   it('unset: the URL as given', () => {
     const config = loadConfig(base);

@@ -38,6 +38,8 @@ export interface ServerToClientEvents {
   'alert.updated': (alert: ConsoleAlert) => void;
   /** The server may have missed live events (relay or Redis link restored): call alerts.sync. */
   'alerts.resync': () => void;
+  /** The connection's token expired without `auth.renew`, or the user was deactivated; the server disconnects next. */
+  'auth.expired': (info: { reason: 'expired' | 'deactivated' }) => void;
 }
 
 export const teamRoom = (careTeamId: string): string => `team:${careTeamId}`;

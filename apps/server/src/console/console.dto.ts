@@ -21,6 +21,12 @@ export class AlertActionDto {
   note?: string;
 }
 
+/** `auth.renew { token }`: a new access token for this connection (CONTRACT.md §9). */
+export class RenewDto {
+  @IsString() @MaxLength(4096)
+  token!: string;
+}
+
 /**
  * Validates a socket payload the way the HTTP ValidationPipe does (whitelist, no unknown fields),
  * and throws AppError VALIDATION_FAILED naming the fields. Socket input is untrusted like any other.

@@ -18,17 +18,19 @@ import { AuthService } from '../auth/auth.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError, type ErrorBody } from '../common/app-error.js';
 import { toErrorBody } from '../common/all-exceptions.filter.js';
-import { AlertEventsHub, type AlertEventMessage } from '../events/event-hubs.js';
+import { AlertEventsHub, UserAccountEvents, type AlertEventMessage } from '../events/event-hubs.js';
 import { METRICS_REGISTRY } from '../metrics/metrics.module.js';
 import type { RelayPayload } from './alert-relay.codec.js';
 import { AlertRelayListener } from './alert-relay.listener.js';
-import { AlertActionDto, parsePayload, SyncDto } from './console.dto.js';
+import { AlertActionDto, parsePayload, RenewDto, SyncDto } from './console.dto.js';
 import { CONSOLE_NAMESPACE, roomsFor, roomsOf, toConsoleAlert, type ServerToClientEvents, type SyncResult } from './console-events.js';
 import { ConsoleRedis } from './console-redis.js';
 import { ConsoleRepository } from './console.repository.js';
 
 interface SocketData {
   principal: Principal;
+  /** When the connection's access token expires (epoch ms): auth.renew moves it, else the socket ends then. */
+  expiresAt: number;
 }
 type ConsoleSocket = Socket<DefaultEventsMap, ServerToClientEvents, DefaultEventsMap, SocketData>;
 type ConsoleNamespace = Namespace<DefaultEventsMap, ServerToClientEvents, DefaultEventsMap, SocketData>;
@@ -37,8 +39,10 @@ type ConsoleNamespace = Namespace<DefaultEventsMap, ServerToClientEvents, Defaul
 export const REVALIDATE_INTERVAL_MS = 30000;
 
 /**
- * The nurse console's live channel (CONTRACT.md §2). Authentication happens once, in the
- * handshake middleware: a socket without a valid token never connects and receives nothing.
+ * The nurse console's live channel (CONTRACT.md §2, §9). Authentication happens in the handshake
+ * middleware: a socket without a valid token never connects and receives nothing. A connection
+ * lasts as long as its token: `auth.renew { token }` extends it, else at the token's expiry the
+ * server emits `auth.expired` and disconnects (also when the user is deactivated).
  * Each socket joins one room per care team of its user (and physicians their own room, for
  * escalations); committed alert events from the AlertEventsHub go to those rooms only.
  */
@@ -54,6 +58,9 @@ export class ConsoleGateway implements OnGatewayInit<ConsoleNamespace>, OnGatewa
   private readonly logger = new Logger('ConsoleGateway');
   @WebSocketServer() private nsp!: ConsoleNamespace;
   private unsubscribe?: () => void;
+  private unsubscribeAccounts?: () => void;
+  /** Per socket: the timer that ends it at its token's expiry. */
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
   private revalidateTimer?: NodeJS.Timeout;
   private readonly connected: Gauge;
   private readonly emitted: Counter<'source'>;
@@ -67,6 +74,7 @@ export class ConsoleGateway implements OnGatewayInit<ConsoleNamespace>, OnGatewa
     private readonly hub: AlertEventsHub,
     private readonly redis: ConsoleRedis,
     private readonly relay: AlertRelayListener,
+    private readonly accountEvents: UserAccountEvents,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     this.connected = new Gauge({ name: 'tm_console_sockets', help: 'Consoles connected to this process', registers: [registry] });
@@ -101,6 +109,10 @@ export class ConsoleGateway implements OnGatewayInit<ConsoleNamespace>, OnGatewa
 
   async onModuleInit(): Promise<void> {
     this.unsubscribe = this.hub.subscribe(async (message) => this.deliver(message, 'hub'));
+    // This process's consoles of a deactivated user close at once; other processes' at their next re-check.
+    this.unsubscribeAccounts = this.accountEvents.subscribe(async (event) => {
+      for (const socket of this.nsp.sockets.values()) if (socket.data.principal.userId === event.userId) this.endSession(socket, 'deactivated');
+    });
     await this.relay.start({
       onPayload: (payload) => void this.deliverRelayed(payload),
       onRestored: () => this.requestResync('relay'),
@@ -111,12 +123,15 @@ export class ConsoleGateway implements OnGatewayInit<ConsoleNamespace>, OnGatewa
 
   onModuleDestroy(): void {
     this.unsubscribe?.();
+    this.unsubscribeAccounts?.();
+    for (const timer of this.expiryTimers.values()) clearTimeout(timer);
     if (this.revalidateTimer) clearInterval(this.revalidateTimer);
   }
 
   handleConnection(socket: ConsoleSocket): void {
     const principal = socket.data.principal;
     void socket.join(roomsFor(principal));
+    this.scheduleExpiry(socket);
     this.connected.inc();
     this.logger.log({ userId: principal.userId, socketId: socket.id, teams: principal.careTeamIds.length }, 'console connected');
     void this.audit
@@ -125,7 +140,31 @@ export class ConsoleGateway implements OnGatewayInit<ConsoleNamespace>, OnGatewa
   }
 
   handleDisconnect(socket: ConsoleSocket): void {
+    clearTimeout(this.expiryTimers.get(socket.id));
+    this.expiryTimers.delete(socket.id);
     if (socket.data.principal) this.connected.dec();
+  }
+
+  /**
+   * A new access token for this connection (the page got it from POST /api/auth/refresh): the
+   * socket lives on until the new token's expiry. It must be the same user's; a bad token changes
+   * nothing (the current one still runs out at its time).
+   */
+  @SubscribeMessage('auth.renew')
+  async onRenew(@ConnectedSocket() socket: ConsoleSocket, @MessageBody() body: unknown): Promise<{ expiresAt: string } | ErrorBody> {
+    try {
+      const { token } = parsePayload(RenewDto, body);
+      const verified = await this.auth.verifyAccess(token, socket.handshake.address);
+      if (verified.principal.userId !== socket.data.principal.userId) throw new AppError('FORBIDDEN', 'the token belongs to another user');
+      socket.data.expiresAt = verified.expiresAt;
+      this.applyScope(socket, verified.principal);
+      this.scheduleExpiry(socket);
+      return { expiresAt: new Date(verified.expiresAt).toISOString() };
+    } catch (err) {
+      const { status, body: error } = toErrorBody(err);
+      if (status >= 500) this.logger.error({ err, correlationId: error.error.correlationId, socketId: socket.id }, 'console renew failed');
+      return error;
+    }
   }
 
   @SubscribeMessage('alerts.sync')
@@ -186,7 +225,26 @@ export class ConsoleGateway implements OnGatewayInit<ConsoleNamespace>, OnGatewa
     const token = typeof auth === 'object' && auth !== null && typeof (auth as { token?: unknown }).token === 'string'
       ? (auth as { token: string }).token
       : undefined;
-    socket.data.principal = await this.auth.authenticate(token, socket.handshake.address);
+    const verified = await this.auth.verifyAccess(token, socket.handshake.address);
+    socket.data.principal = verified.principal;
+    socket.data.expiresAt = verified.expiresAt;
+  }
+
+  /** (Re)arms the socket's end at its token's expiry. */
+  private scheduleExpiry(socket: ConsoleSocket): void {
+    clearTimeout(this.expiryTimers.get(socket.id));
+    const timer = setTimeout(() => this.endSession(socket, 'expired'), Math.max(0, socket.data.expiresAt - Date.now()));
+    timer.unref();
+    this.expiryTimers.set(socket.id, timer);
+  }
+
+  /** Tells the page why (`auth.expired`), then disconnects: the page signs in again or refreshes and reconnects. */
+  private endSession(socket: ConsoleSocket, reason: 'expired' | 'deactivated'): void {
+    if (socket.disconnected) return;
+    this.logger.log({ userId: socket.data.principal.userId, socketId: socket.id, reason }, 'console session ended');
+    socket.emit('auth.expired', { reason });
+    // After the event has been flushed to the client.
+    setImmediate(() => socket.disconnect(true));
   }
 
   /**
@@ -209,8 +267,12 @@ export class ConsoleGateway implements OnGatewayInit<ConsoleNamespace>, OnGatewa
     const current = socket.data.principal;
     const scope = (await this.repo.scopes([current.userId])).get(current.userId);
     if (!scope || !scope.active) {
-      setImmediate(() => socket.disconnect(true));
+      this.endSession(socket, 'deactivated');
       throw new AppError('UNAUTHENTICATED', 'user is no longer active');
+    }
+    if (socket.data.expiresAt <= Date.now()) {
+      this.endSession(socket, 'expired');
+      throw new AppError('TOKEN_EXPIRED', 'access token expired');
     }
     const principal: Principal = { ...current, role: scope.role, careTeamIds: scope.careTeamIds };
     this.applyScope(socket, principal);
@@ -225,7 +287,7 @@ export class ConsoleGateway implements OnGatewayInit<ConsoleNamespace>, OnGatewa
       const scopes = await this.repo.scopes([...new Set(sockets.map((s) => s.data.principal.userId))]);
       for (const socket of sockets) {
         const scope = scopes.get(socket.data.principal.userId);
-        if (!scope || !scope.active) socket.disconnect(true);
+        if (!scope || !scope.active) this.endSession(socket, 'deactivated');
         else this.applyScope(socket, { ...socket.data.principal, role: scope.role, careTeamIds: scope.careTeamIds });
       }
     } catch (err) {

@@ -3,9 +3,11 @@ import type { AlertView } from '#domain';
 import { DeviceRegistryEvents } from './device-registry-events.js';
 import { Hub } from './hub.js';
 import type { StoredDeviceBatch } from './stored-readings.js';
+import { UserAccountEvents } from './user-account-events.js';
 
 export { Hub } from './hub.js';
 export { DeviceRegistryEvents, type DeviceRegistryEvent } from './device-registry-events.js';
+export { UserAccountEvents, type UserAccountEvent } from './user-account-events.js';
 
 /** Ingestion → rules: device batches, published after their commit, in order per device. */
 @Injectable()
@@ -59,7 +61,7 @@ export class AlertEventsHub extends Hub<AlertEventMessage> {
 
 @Global()
 @Module({
-  providers: [StoredReadingsHub, AlertEventsHub, DeviceRegistryEvents],
-  exports: [StoredReadingsHub, AlertEventsHub, DeviceRegistryEvents],
+  providers: [StoredReadingsHub, AlertEventsHub, DeviceRegistryEvents, UserAccountEvents],
+  exports: [StoredReadingsHub, AlertEventsHub, DeviceRegistryEvents, UserAccountEvents],
 })
 export class EventHubsModule {}

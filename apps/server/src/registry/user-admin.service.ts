@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService, actorOf } from '../audit/audit.service.js';
 import { hashSecret } from '../auth/password.js';
+import { checkPasswordStrength } from '../auth/password-strength.js';
+import { RefreshTokenService } from '../auth/refresh-token.service.js';
 import type { Principal } from '../auth/principal.js';
 import { isUuid } from '../access/patient-access.service.js';
 import { AppError } from '../common/app-error.js';
 import { mapDatabaseError } from '../database/database-errors.js';
 import { TransactionRunner, type Tx } from '../database/transaction.js';
+import { UserAccountEvents } from '../events/user-account-events.js';
 import { CareTeamRepository } from './care-team.repository.js';
 import type { CreateUserDto, UpdateUserDto } from './registry.dto.js';
 import type { UserView } from './registry.views.js';
@@ -19,12 +22,22 @@ export class UserAdminService {
     private readonly users: UserRepository,
     private readonly teams: CareTeamRepository,
     private readonly audit: AuditService,
+    private readonly sessions: RefreshTokenService,
+    private readonly accountEvents: UserAccountEvents,
   ) {}
 
   async create(principal: Principal, input: CreateUserDto): Promise<UserView> {
     const careTeamIds = input.careTeamIds ?? [];
     if (input.password.toLowerCase().includes(input.username.toLowerCase())) {
       throw AppError.validation('password must not contain the username', { fields: ['password'] });
+    }
+    // Issue 21: length alone let `aaaaaaaaaaaa` and `password123456` through.
+    const strength = checkPasswordStrength(input.password, [input.username, ...(input.displayName ? [input.displayName] : [])]);
+    if (!strength.ok) {
+      throw new AppError('WEAK_PASSWORD', 'password too easy to guess: use a longer passphrase of unrelated words', {
+        fields: ['password'],
+        score: strength.score,
+      });
     }
     this.checkAdminHasNoTeams(input.role, careTeamIds);
     const passwordHash = await hashSecret(input.password);
@@ -59,7 +72,7 @@ export class UserAdminService {
     if (input.active === false && userId === principal.userId) {
       throw new AppError('CONFLICT', 'you cannot deactivate your own account');
     }
-    return this.transactions.run(async (tx) => {
+    const view = await this.transactions.run(async (tx) => {
       const current = await this.users.lockForUpdate(userId, tx);
       if (!current) throw AppError.notFound('user');
       if (input.careTeamIds !== undefined) {
@@ -68,6 +81,8 @@ export class UserAdminService {
         await this.users.replaceCareTeams(userId, input.careTeamIds, tx);
       }
       if (input.active !== undefined) await this.users.setActive(userId, input.active, tx);
+      // A deactivated user's logins end with the change: no refresh token of theirs works after the commit.
+      if (input.active === false) await this.sessions.revokeUser(userId, tx);
       await this.audit.record(
         {
           action: 'registry.user.update',
@@ -80,6 +95,9 @@ export class UserAdminService {
       );
       return (await this.users.view(userId, tx))!;
     });
+    // After the commit: open consoles of this process close now (others within their re-check period).
+    if (input.active === false) await this.accountEvents.publish({ type: 'deactivated', userId });
+    return view;
   }
 
   list(): Promise<UserView[]> {
