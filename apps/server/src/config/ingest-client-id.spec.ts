@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { loadConfig } from './app-config.js';
 import { ingestClientId, sanitizeInstanceId } from './ingest-client-id.js';
 
-const prod = { DATABASE_URL: 'postgres://u@localhost/db', MQTT_URL: 'mqtt://localhost:1883', JWT_SECRET: 'x'.repeat(32) };
+const prod = { DATABASE_URL: 'postgres://u@localhost/db', MQTT_URL: 'mqtt://localhost:1883', JWT_SECRET: 'q7Vb2kLm9Xw4Rt8Zp1Nc6Hs3Jd5Fg0Ya' };
 
 describe('ingest client ids', () => {
   it.each([

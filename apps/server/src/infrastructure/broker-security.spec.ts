@@ -67,7 +67,7 @@ describe('brokerVerdict', () => {
 });
 
 describe('guardBroker', () => {
-  const prodEnv = { DATABASE_URL: 'postgres://u@localhost/db', MQTT_URL: 'mqtt://broker:1883', JWT_SECRET: 'x'.repeat(32), NODE_ENV: 'production' };
+  const prodEnv = { DATABASE_URL: 'postgres://u@localhost/db', MQTT_URL: 'mqtt://broker:1883', JWT_SECRET: 'q7Vb2kLm9Xw4Rt8Zp1Nc6Hs3Jd5Fg0Ya', NODE_ENV: 'production' };
   const admin = { MQTT_ADMIN_USERNAME: 'prov', MQTT_ADMIN_PASSWORD: 'prov-password' };
   let guard: BrokerGuard | undefined;
   afterEach(() => {
