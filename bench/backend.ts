@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../apps/server/src/paths.js';
@@ -21,12 +22,32 @@ export interface BackendProcess {
 /** The node flags of the production image (Dockerfile CMD): the V8 heap cap. */
 export const PRODUCTION_NODE_ARGS = ['--max-old-space-size=384'];
 
+/**
+ * The bench's backends run with NODE_ENV=production, where /metrics needs METRICS_TOKEN and the
+ * API needs PUBLIC_BASE_URL (docs/security.md "HTTP surface"): one token per bench run.
+ */
+const METRICS_TOKEN = `bench-${randomBytes(18).toString('base64url')}`;
+
+/** GET /metrics of a backend, with the bench's METRICS_TOKEN. */
+export function fetchMetrics(url: string): Promise<Response> {
+  return fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+}
+
 /** The backend as the product runs it: `node --max-old-space-size=384 dist/apps/server/src/main.js` with its environment. */
 export function startBackend(name: string, env: Record<string, string>, port: number, nodeArgs: string[] = []): BackendProcess {
   let out = '';
   const proc = spawn(process.execPath, [...PRODUCTION_NODE_ARGS, ...nodeArgs, SERVER_ENTRY], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_ENV: 'production',
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      METRICS_TOKEN,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (d: Buffer) => (out = (out + d.toString('utf8')).slice(-50_000));
@@ -95,7 +116,7 @@ export function readProcStatus(pid: number): { rssMb?: number; hwmMb?: number } 
 
 /** The value of one series of the process's Prometheus /metrics (0 when absent). */
 export async function scrapeMetric(b: BackendProcess, series: string): Promise<number> {
-  const text = await (await fetch(`${b.url}/metrics`)).text();
+  const text = await (await fetchMetrics(b.url)).text();
   return metricFromText(text, series);
 }
 

@@ -4,7 +4,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../apps/server/src/paths.js';
 import { assemble } from './assemble.js';
-import { readProcStatus, scrapeMetric, startBackend, waitHealthy, type BackendProcess } from './backend.js';
+import { fetchMetrics, readProcStatus, scrapeMetric, startBackend, waitHealthy, type BackendProcess } from './backend.js';
 import { offeredReadingsPerSecond, parseBenchOptions, type BenchOptions } from './bench-options.js';
 import { checkpoint, prepareDatabase, startBroker } from './infra.js';
 import { countStored, runLoadPhase, type LoadPhaseResult } from './load-phase.js';
@@ -122,7 +122,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     : await timeTrendQuery({ databaseUrl: db.url }, population.trendPatient.patientId, trendRange, options.trendRuns);
   log(`trend query: median ${trend.medianMs} ms over ${trend.runs} runs (${trend.via}, ${trend.buckets} buckets)`);
 
-  const ingestMetrics = await Promise.all(backends.ingest.map(async (b) => (await fetch(`${b.url}/metrics`)).text()));
+  const ingestMetrics = await Promise.all(backends.ingest.map(async (b) => (await fetchMetrics(b.url)).text()));
   await Promise.all(backends.all.map((b) => b.stop()));
   const peakRssMbByProcess = Object.fromEntries(backends.all.map((b) => [b.name, b.peakRssMb]));
   const benchRss = readProcStatus(process.pid);

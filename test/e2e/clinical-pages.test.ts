@@ -115,6 +115,13 @@ describe('physician pages (headless Chromium)', () => {
   });
 
   const spo2Chart = () => page.locator('figure[data-metric="spo2"] svg.trend-chart');
+  // A function, not a string: Playwright evaluates a string predicate with eval(), which the
+  // pages' Content-Security-Policy (no 'unsafe-eval') refuses.
+  const nightRows = (n: number) =>
+    page.waitForFunction(
+      (count) => (globalThis as unknown as { document: { querySelectorAll: (s: string) => { length: number } } }).document.querySelectorAll('#nights table tbody tr').length === count,
+      n,
+    );
   const alertRow = (id: string) => page.locator(`#alerts table tbody tr[data-alert-id="${id}"]`);
 
   it('signs in, draws the trends with the band at the patient thresholds, lists the nights and the alert history', async () => {
@@ -171,11 +178,11 @@ describe('physician pages (headless Chromium)', () => {
 
   it('switches to 30 and 90 days: nights, daily buckets, the older alerts of the period, the band kept', async () => {
     await page.getByRole('button', { name: '30 days' }).click();
-    await page.waitForFunction("document.querySelectorAll('#nights table tbody tr').length === 30");
+    await nightRows(30);
     await page.locator('body[data-ready="true"]').waitFor({ timeout: 20000 });
     await page.screenshot({ path: join(ARTIFACTS, 'clinical-patient-page.png'), fullPage: true });
     await page.getByRole('button', { name: '90 days' }).click();
-    await page.waitForFunction("document.querySelectorAll('#nights table tbody tr').length === 90");
+    await nightRows(90);
     await page.locator('body[data-ready="true"]').waitFor({ timeout: 20000 });
     await expect(page.locator('#period-label').textContent()).resolves.toBe('(90 days, 1d buckets)');
     await expect(page.getByRole('button', { name: '90 days' }).getAttribute('aria-pressed')).resolves.toBe('true');

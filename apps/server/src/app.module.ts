@@ -1,5 +1,5 @@
 import { DynamicModule, Module, type Type } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +12,8 @@ import { BrokerAuthModule } from './broker-auth/broker-auth.module.js';
 import { ClinicalModule } from './clinical/clinical.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { createAppLogger } from './common/app-logger.js';
+import { InputGuardInterceptor } from './common/input-guard.interceptor.js';
+import { redactUrl } from './common/log-redaction.js';
 import { APP_CONFIG, type AppConfig, type ProcessRole } from './config/app-config.js';
 import { AlertRelayModule } from './console/alert-relay.module.js';
 import { ConsoleModule } from './console/console.module.js';
@@ -53,8 +55,8 @@ export class AppModule {
             logger,
             genReqId: (req) => (req.headers['x-correlation-id'] as string | undefined) ?? randomUUID(),
             autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
-            // Paths carry ids only; query strings may carry dates, never names.
-            serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }) },
+            // Paths carry pseudonymous ids only; query values are redacted but for a safe list (log-redaction.ts).
+            serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }) },
           },
         }),
         DatabaseModule,
@@ -66,7 +68,11 @@ export class AppModule {
         HealthModule,
         ...features,
       ],
-      providers: [{ provide: APP_CONFIG, useValue: config }, { provide: APP_FILTER, useClass: AllExceptionsFilter }],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_INTERCEPTOR, useClass: InputGuardInterceptor },
+      ],
       exports: [APP_CONFIG],
     };
   }

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { AppModule } from './app.module.js';
 import { hashSecret } from './auth/password.js';
 import { createAppLogger } from './common/app-logger.js';
+import { applyHttpSecurity, assertPublicBaseUrl } from './common/http-security.js';
 import type { AppConfig } from './config/app-config.js';
 import { jsonTextTooDeep } from './common/json-depth.js';
 import { createPool } from './database/database.module.js';
@@ -143,6 +144,7 @@ export async function prepareDatabase(config: AppConfig, log: (msg: string) => v
  * `logger: false` silences Nest's messages (tests).
  */
 export async function createApp(config: AppConfig, options: { logger?: PinoLogger | false } = {}): Promise<INestApplication> {
+  assertPublicBaseUrl(config);
   const nestLogs = options.logger !== false;
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, options.logger || createAppLogger(config)), {
     bufferLogs: nestLogs,
@@ -150,6 +152,7 @@ export async function createApp(config: AppConfig, options: { logger?: PinoLogge
     bodyParser: false,
   });
   if (nestLogs) app.useLogger(app.get(Logger));
+  applyHttpSecurity(app, config);
   // Bodies above 1 MiB are refused with 413, bodies nested deeper than MAX_JSON_DEPTH with 400,
   // before any handler runs.
   // `verify` is body-parser's own hook (Nest's option type leaves it out for its rawBody mode, not
@@ -175,7 +178,8 @@ export async function createApp(config: AppConfig, options: { logger?: PinoLogge
     .setVersion('1')
     .addBearerAuth()
     .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
+  // Off in production unless API_DOCS=true: then /api/docs and /api/docs-json answer 404.
+  if (config.exposure.apiDocs) SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
   return app;
 }
 
@@ -202,7 +206,7 @@ export async function run(
   await app.listen(infra.config.http.port, infra.config.http.host ?? '0.0.0.0');
   const url = `http://localhost:${infra.config.http.port}`;
   log(`roles: ${infra.config.roles.join(', ')}${infra.config.demo ? ' (demo mode)' : ''}`);
-  log(`API on ${url}/api (OpenAPI ${url}/api/docs), nurse console on ${url}/console, health ${url}/health`);
+  log(`API on ${url}/api (OpenAPI ${infra.config.exposure.apiDocs ? `${url}/api/docs` : 'off: API_DOCS'}), nurse console on ${url}/console, health ${url}/health`);
   started.stop = async () => {
     brokerSecurity.stop();
     await app.close();

@@ -2,11 +2,13 @@ import 'dotenv/config';
 import { ConfigError, loadConfig } from './config/app-config.js';
 import { run } from './bootstrap.js';
 import { createAppLogger } from './common/app-logger.js';
+import { assertPublicBaseUrl } from './common/http-security.js';
 
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    assertPublicBaseUrl(config); // before any service starts (createApp checks it again)
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -56,6 +56,21 @@ describe('validateOverrides', () => {
     expect(r.ok ? [] : r.errors).toContain(error);
   });
 
+  // Issue 21 §4: prototype keys once found Object.prototype's members as "ranges" and passed as
+  // an empty override, which then replaced the saved settings.
+  it.each([
+    ['__proto__ (an own key, as JSON.parse makes it)', JSON.parse('{"__proto__": {}}'), '__proto__: unknown rule'],
+    ['constructor', { constructor: {} }, 'constructor: unknown rule'],
+    ['toString', { toString: null }, 'toString: unknown rule'],
+    ['hasOwnProperty', { hasOwnProperty: {} }, 'hasOwnProperty: unknown rule'],
+    ['a prototype parameter', { 'spo2.low': JSON.parse('{"__proto__": {}, "constructor": 1}') }, 'spo2.low.__proto__: unknown parameter'],
+    ['constructor as a parameter', { 'spo2.low': { constructor: 1 } }, 'spo2.low.constructor: unknown parameter'],
+  ])('refuses the prototype key %s', (_name, raw, error) => {
+    const r = validateOverrides('hypercapnic', raw);
+    expect(r.ok).toBe(false);
+    expect(r.ok ? [] : r.errors).toContain(error);
+  });
+
   // spo2.low below spo2.high_on_o2 only where the hyperoxia rule can apply (enabled).
   it.each([
     ['standard (rule off by default): a low limit of 98 % above its 97 %', 'standard', { 'spo2.low': { threshold: 98 } }, true],

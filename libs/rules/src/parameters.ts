@@ -134,7 +134,9 @@ export function validateOverrides(profile: PatientProfile, raw: unknown): Overri
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, errors: ['thresholds must be an object'] };
   const overrides: Record<string, Record<string, number | boolean>> = {};
   for (const [rule, params] of Object.entries(raw as Record<string, unknown>)) {
-    const ranges = (PARAMETER_RANGES as Record<string, Record<string, Range>>)[rule];
+    // Own keys only: `__proto__`, `constructor`, `toString`... are no rule (JSON.parse makes
+    // `__proto__` an own key of the body; looked up, it would find Object.prototype).
+    const ranges = Object.hasOwn(PARAMETER_RANGES, rule) ? (PARAMETER_RANGES as Record<string, Record<string, Range>>)[rule] : undefined;
     if (!ranges) {
       errors.push(`${rule}: unknown rule`);
       continue;
@@ -146,7 +148,7 @@ export function validateOverrides(profile: PatientProfile, raw: unknown): Overri
     }
     const clean: Record<string, number | boolean> = {};
     for (const [name, value] of Object.entries(params as Record<string, unknown>)) {
-      const range = ranges[name];
+      const range = Object.hasOwn(ranges, name) ? ranges[name] : undefined;
       if (!range) errors.push(`${rule}.${name}: unknown parameter`);
       else if (value === null || value === undefined) continue;
       else if (range === 'boolean') {

@@ -215,6 +215,20 @@ describe('REST: alerts and thresholds', () => {
       expect(reset.body.effective['spo2.low']!.threshold).toBe(88);
     });
 
+    // Issue 21 §4: these keys once answered 200 and replaced the saved settings with none.
+    it('PUT with a prototype key (__proto__, constructor, at rule or parameter level): 400, nothing changed', async () => {
+      const { physician, patient } = await t.ctx.newTeamWithPatient();
+      const path = `/api/patients/${patient.id}/thresholds`;
+      const saved = { 'spo2.low': { threshold: 90 } };
+      expect((await api(t.url, 'PUT', path, physician.token, saved)).status).toBe(200);
+      for (const bad of ['{"__proto__": {}}', '{"constructor": {}}', '{"__proto__": null, "constructor": null}', '{"spo2.low": {"__proto__": {}}}', '{"spo2.low": {"constructor": 1}}']) {
+        const res = await api<ErrorBody>(t.url, 'PUT', path, physician.token, bad);
+        expect([bad, res.status, res.body.error?.code]).toEqual([bad, 400, 'VALIDATION_FAILED']);
+      }
+      const after = await api<{ overrides: object }>(t.url, 'GET', path, physician.token);
+      expect(after.body.overrides).toEqual(saved);
+    });
+
     it('a new threshold takes effect on the next sample', async () => {
       const { physician, patient, device } = await t.ctx.newTeamWithPatient();
       const T = base();

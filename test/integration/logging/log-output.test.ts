@@ -27,6 +27,8 @@ describe('log output of the product in production (NODE_ENV=production, child pr
   it('is one JSON object per stdout line, from the first start-up step to the shutdown', async () => {
     app = startChildApp({
       NODE_ENV: 'production',
+      // Required in production for the API's absolute links (docs/security.md "HTTP surface").
+      PUBLIC_BASE_URL: `http://127.0.0.1:${PORT}`,
       DATABASE_URL: TEST_DATABASE_URL,
       MQTT_URL: TEST_MQTT_URL,
       // The worker's test broker is anonymous: production starts on it only when told to, and

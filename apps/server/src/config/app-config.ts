@@ -163,6 +163,16 @@ class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   /** Unset: JSON with NODE_ENV=production, pino-pretty on a terminal or in the demo, JSON otherwise. */
   @IsOptional() @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' }) LOG_FORMAT?: 'json' | 'pretty';
+
+  // HTTP exposure (issue 21 §4, docs/security.md "HTTP surface").
+  /** The address clients reach the API at (the proxy's): absolute links (FHIR) are built from it, never from Host. */
+  @IsOptional() @IsString() @Matches(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, { message: 'PUBLIC_BASE_URL must be an http:// or https:// URL without query or fragment' })
+  PUBLIC_BASE_URL?: string;
+  /** Serve the OpenAPI document and UI at /api/docs. Unset: on, except with NODE_ENV=production. */
+  @Transform(toBool) @IsOptional() @IsBoolean(BOOLEAN) API_DOCS?: boolean;
+  /** Bearer token /metrics requires when set. Unset: /metrics is open, except with NODE_ENV=production (404). */
+  @IsOptional() @IsString() @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  METRICS_TOKEN?: string;
 }
 
 export interface AppConfig {
@@ -229,6 +239,16 @@ export interface AppConfig {
   logLevel: string;
   /** One line of JSON per log entry (log collectors), or pino-pretty's lines (people). */
   logFormat: 'json' | 'pretty';
+  /** What the HTTP listener exposes (common/http-security.ts). */
+  exposure: {
+    /** NODE_ENV=production. */
+    production: boolean;
+    /** PUBLIC_BASE_URL without its trailing slash. */
+    publicBaseUrl: string | undefined;
+    /** /api/docs served (API_DOCS; default: outside production). */
+    apiDocs: boolean;
+    metricsToken: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -338,6 +358,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     logLevel: raw.LOG_LEVEL,
     // Production logs go to a collector; someone watching a terminal or trying the demo reads them.
     logFormat: raw.LOG_FORMAT ?? (raw.NODE_ENV === 'production' ? 'json' : stdoutIsTTY || demo ? 'pretty' : 'json'),
+    exposure: {
+      production: raw.NODE_ENV === 'production',
+      publicBaseUrl: raw.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+      apiDocs: raw.API_DOCS ?? raw.NODE_ENV !== 'production',
+      metricsToken: raw.METRICS_TOKEN,
+    },
   };
 }
 

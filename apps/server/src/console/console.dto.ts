@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, Matches, MaxLength, validateSync } from 'class-validator';
 import { AppError } from '../common/app-error.js';
+import { assertNoControlCharacters } from '../common/control-characters.js';
 import { MAX_JSON_DEPTH, valueTooDeep } from '../common/json-depth.js';
 
 const BIGINT_ID = /^\d{1,18}$/;
@@ -37,6 +38,8 @@ export function parsePayload<T extends object>(cls: new () => T, payload: unknow
     throw AppError.validation('payload must be an object');
   }
   if (valueTooDeep(payload)) throw AppError.validation(`payload nested deeper than ${MAX_JSON_DEPTH} levels`);
+  // The same rule as HTTP input (common/control-characters.ts).
+  assertNoControlCharacters(payload, 'payload');
   const instance = plainToInstance(cls, payload);
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) {

@@ -1,8 +1,9 @@
-import { Controller, Get, Header, Param, Query, Req, UseFilters } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, Query, Req, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Principal } from '../auth/principal.js';
 import { CurrentUser, Public, Roles } from '../auth/decorators.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FhirExceptionFilter } from './fhir-exception.filter.js';
 import { capabilityStatement, FHIR_JSON, type Resource } from './fhir-resources.js';
 import { parseObservationSearch } from './fhir-search.js';
@@ -10,8 +11,12 @@ import { FhirService, type RequestUrls } from './fhir.service.js';
 
 const CONTENT_TYPE = `${FHIR_JSON}; charset=utf-8`;
 
-function urlsOf(req: Request): RequestUrls {
-  const base = `${req.protocol}://${req.get('host')}`;
+/**
+ * Absolute links from PUBLIC_BASE_URL (required in production: common/http-security.ts), never
+ * from the Host header a client writes; without it (demo, development) from the request as before.
+ */
+function urlsOf(req: Request, publicBaseUrl: string | undefined): RequestUrls {
+  const base = publicBaseUrl ?? `${req.protocol}://${req.get('host')}`;
   return { base, self: `${base}${req.originalUrl}` };
 }
 
@@ -22,14 +27,21 @@ function urlsOf(req: Request): RequestUrls {
 @UseFilters(FhirExceptionFilter)
 @Controller('fhir')
 export class FhirController {
-  constructor(private readonly fhir: FhirService) {}
+  private readonly publicBaseUrl: string | undefined;
+
+  constructor(
+    private readonly fhir: FhirService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.publicBaseUrl = config.exposure.publicBaseUrl;
+  }
 
   @Public()
   @Get('metadata')
   @Header('Content-Type', CONTENT_TYPE)
   @ApiOperation({ summary: 'CapabilityStatement (public)' })
   metadata(@Req() req: Request): Resource {
-    return capabilityStatement(urlsOf(req).base);
+    return capabilityStatement(urlsOf(req, this.publicBaseUrl).base);
   }
 
   @Get('Observation')
@@ -42,7 +54,7 @@ export class FhirController {
   @ApiQuery({ name: '_cursor', required: false, type: String, description: 'from the next link' })
   @ApiQuery({ name: 'bucket', required: false, enum: ['1m', '5m', '15m', '1h', '6h', '1d'] })
   searchObservations(@Query() query: Record<string, string | string[]>, @Req() req: Request, @CurrentUser() principal: Principal): Promise<Resource> {
-    return this.fhir.searchObservations(principal, parseObservationSearch(query), urlsOf(req), new Date());
+    return this.fhir.searchObservations(principal, parseObservationSearch(query), urlsOf(req, this.publicBaseUrl), new Date());
   }
 
   @Get('Patient/:id')
