@@ -39,6 +39,8 @@ describe('production refuses an insecure MQTT broker', () => {
       NODE_ENV: 'production',
       DATABASE_URL: TEST_DATABASE_URL,
       JWT_SECRET: TEST_JWT_SECRET,
+      // Production also requires the public address (FHIR links; docs/security.md, "HTTP surface").
+      PUBLIC_BASE_URL: `http://127.0.0.1:${APP_PORT}`,
       MIGRATE_ON_START: 'false',
       ROLES: 'api',
       PORT: String(APP_PORT),

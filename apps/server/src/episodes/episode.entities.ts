@@ -12,10 +12,10 @@ export class EpisodeEntity {
   @Column('text') indication!: Indication;
   /** NULL only for the episodes created by the migration for earlier patients. */
   @Column('uuid', { name: 'prescriber_id', nullable: true }) prescriberId!: string | null;
-  @Column('text') origin!: 'prescription' | 'migration';
+  @Column('text', { default: 'prescription' }) origin!: 'prescription' | 'migration';
   @Column('date', { name: 'start_date' }) startDate!: string;
   @Column('date', { name: 'planned_end_date', nullable: true }) plannedEndDate!: string | null;
-  @Column('text') status!: EpisodeStatus;
+  @Column('text', { default: 'active' }) status!: EpisodeStatus;
   @Column('date', { name: 'end_date', nullable: true }) endDate!: string | null;
   @Column('text', { name: 'end_reason', nullable: true }) endReason!: string | null;
   @Column('uuid', { name: 'created_by', nullable: true }) createdBy!: string | null;
