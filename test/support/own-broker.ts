@@ -18,6 +18,8 @@ export interface OwnBroker {
   start: () => Promise<void>;
   /** SIGTERM (Mosquitto then writes its persistence file) or SIGKILL; resolves once it exited. */
   stop: (signal?: NodeJS.Signals) => Promise<void>;
+  /** The running broker's process id (undefined while stopped): for its CPU time in /proc. */
+  pid: () => number | undefined;
   /** Stops it and removes its directory. */
   dispose: () => Promise<void>;
 }
@@ -71,6 +73,7 @@ export async function startOwnBroker(options: { port: number; persistence?: bool
     log,
     start,
     stop,
+    pid: () => (running() ? proc?.pid : undefined),
     dispose: async () => {
       await stop();
       await rm(dir, { recursive: true, force: true });

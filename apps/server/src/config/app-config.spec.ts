@@ -135,4 +135,31 @@ describe('loadConfig', () => {
     expect(lowEntropy('9f86d081884c7d659a2feaa0c55ad015')).toBe(false);
     expect(lowEntropy('n2Vx8Zp0qR4tK7wL1yB5mC9dF3gH6jS_')).toBe(false);
   });
+
+  describe('ingest shards (INGEST_SHARDS / INGEST_SHARD)', () => {
+    it('are off by default', () => {
+      expect(loadConfig(prod).ingest.shard).toBeUndefined();
+    });
+
+    it('read the shard, and imply one plain subscription', () => {
+      const c = loadConfig({ ...prod, INGEST_SHARDS: '3', INGEST_SHARD: '2' });
+      expect(c.ingest.shard).toEqual({ index: 2, count: 3 });
+      expect(c.mqtt.sharedSubscriptions).toBe(false);
+      expect(loadConfig({ ...prod, INGEST_SHARDS: '2', INGEST_SHARD: '0', MQTT_SHARED_SUBSCRIPTIONS: 'false' }).ingest.shard).toEqual({ index: 0, count: 2 });
+    });
+
+    it.each([
+      [{ INGEST_SHARDS: '2' }, 'INGEST_SHARDS and INGEST_SHARD: set both or neither'],
+      [{ INGEST_SHARD: '0' }, 'INGEST_SHARDS and INGEST_SHARD: set both or neither'],
+      [{ INGEST_SHARDS: '2', INGEST_SHARD: '2' }, 'INGEST_SHARD: must be below INGEST_SHARDS (0 to 1), got 2'],
+      [{ INGEST_SHARDS: '0', INGEST_SHARD: '0' }, 'INGEST_SHARDS'],
+      [{ INGEST_SHARDS: '2', INGEST_SHARD: '-1' }, 'INGEST_SHARD'],
+      [{ INGEST_SHARDS: 'two', INGEST_SHARD: '0' }, 'INGEST_SHARDS'],
+      [{ INGEST_SHARDS: '2', INGEST_SHARD: '1', MQTT_SHARED_SUBSCRIPTIONS: 'true' }, 'MQTT_SHARED_SUBSCRIPTIONS: must be false (or unset) with INGEST_SHARDS'],
+    ])('refuse %j, naming the variables', (env, message) => {
+      const load = () => loadConfig({ ...prod, ...env });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(message);
+    });
+  });
 });

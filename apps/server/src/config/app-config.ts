@@ -149,6 +149,13 @@ class Environment {
   @Transform(toInt) @IsInt() @Min(0) @Max(4_294_967_295) INGEST_SESSION_EXPIRY_SECONDS = 7 * 86400;
   /** How long a device's registration (patient, kind, active) is trusted before it is read again. */
   @Transform(toInt) @IsInt() @Min(100) @Max(600_000) INGEST_DEVICE_CACHE_TTL_MS = 5000;
+  /**
+   * Ingest shards (issue 19, docs/scaling.md): INGEST_SHARDS processes, each with its INGEST_SHARD
+   * (0-based), one plain persistent subscription and client id `<prefix>-shard-<i>`; each stores
+   * only the devices whose hash is its shard and acknowledges the others unstored. Set both or neither.
+   */
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(1024) INGEST_SHARDS?: number;
+  @Transform(toInt) @IsOptional() @IsInt() @Min(0) @Max(1023) INGEST_SHARD?: number;
 
   @Transform(toInt) @IsInt() @Min(1) @Max(200) DB_POOL_SIZE = 10;
 
@@ -233,6 +240,8 @@ export interface AppConfig {
     maxInflightBytes: number;
     deviceCacheTtlMs: number;
     sessionExpirySeconds: number;
+    /** Shards mode (INGEST_SHARDS / INGEST_SHARD): this process stores only its shard's devices. */
+    shard: IngestShard | undefined;
   };
   alerts: { escalateCriticalAfterMinutes: number; escalateWarningAfterMinutes: number };
   scheduler: { escalationEverySeconds: number; silenceEverySeconds: number; nightlyEverySeconds: number };
@@ -249,6 +258,14 @@ export interface AppConfig {
     apiDocs: boolean;
     metricsToken: string | undefined;
   };
+}
+
+/** One ingest process's part of the devices (INGEST_SHARDS / INGEST_SHARD, ingest/device-shard.ts). */
+export interface IngestShard {
+  /** 0-based: this process's shard. */
+  readonly index: number;
+  /** How many shards (one process each) share the devices. */
+  readonly count: number;
 }
 
 export class ConfigError extends Error {}
@@ -288,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
       'Invalid configuration:\n  BOOTSTRAP_ADMIN_USERNAME and BOOTSTRAP_ADMIN_PASSWORD: set both or neither',
     );
   }
+  const shard = ingestShard(raw, stripEmpty(env).MQTT_SHARED_SUBSCRIPTIONS !== undefined);
   return {
     demo,
     demoSimulator: raw.DEMO_SIMULATOR,
@@ -301,7 +319,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
       url: raw.MQTT_URL,
       username: raw.MQTT_USERNAME,
       password: raw.MQTT_PASSWORD,
-      sharedSubscriptions: raw.MQTT_SHARED_SUBSCRIPTIONS,
+      // A shard has one plain subscription of its own (Mosquitto restores it after a restart).
+      sharedSubscriptions: shard ? false : raw.MQTT_SHARED_SUBSCRIPTIONS,
       protocolVersion: raw.MQTT_PROTOCOL_VERSION,
     },
     mqttAdmin:
@@ -345,6 +364,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
       maxInflightBytes: raw.INGEST_MAX_INFLIGHT_BYTES,
       deviceCacheTtlMs: raw.INGEST_DEVICE_CACHE_TTL_MS,
       sessionExpirySeconds: raw.INGEST_SESSION_EXPIRY_SECONDS,
+      shard,
     },
     alerts: {
       escalateCriticalAfterMinutes: raw.ESCALATE_CRITICAL_AFTER_MINUTES,
@@ -384,6 +404,25 @@ function parseTrustProxy(value: string | undefined): false | number | string[] {
   if (value === undefined || value.trim() === '' || value.trim().toLowerCase() === 'false') return false;
   if (/^\d+$/.test(value.trim())) return Number(value.trim());
   return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** INGEST_SHARDS / INGEST_SHARD: both or neither, a shard below the count, no `$share` group with them. */
+function ingestShard(raw: Environment, sharedSet: boolean): IngestShard | undefined {
+  const { INGEST_SHARDS: count, INGEST_SHARD: index } = raw;
+  if (count === undefined && index === undefined) return undefined;
+  if (count === undefined || index === undefined) {
+    throw new ConfigError('Invalid configuration:\n  INGEST_SHARDS and INGEST_SHARD: set both or neither');
+  }
+  if (index >= count) {
+    throw new ConfigError(`Invalid configuration:\n  INGEST_SHARD: must be below INGEST_SHARDS (0 to ${count - 1}), got ${index}`);
+  }
+  // Every shard receives every message: in a $share group each would see only part of them.
+  if (sharedSet && raw.MQTT_SHARED_SUBSCRIPTIONS) {
+    throw new ConfigError(
+      'Invalid configuration:\n  MQTT_SHARED_SUBSCRIPTIONS: must be false (or unset) with INGEST_SHARDS (each shard has its own plain subscription)',
+    );
+  }
+  return { index, count };
 }
 
 /** Treat `VAR=` like an unset variable, as most deployment tools write it. */

@@ -15,6 +15,12 @@ describe('ingest client ids', () => {
     expect(ingestClientId(loadConfig({ ...prod, ...env }), 2)).toBe(expected);
   });
 
+  it('is the shard\'s own in shards mode, whatever the host: the session follows the shard', () => {
+    const shard = { ...prod, INGEST_SHARDS: '4', INGEST_SHARD: '3' };
+    expect(ingestClientId(loadConfig(shard), 0)).toBe('tm-ingest-shard-3');
+    expect(ingestClientId(loadConfig({ ...shard, INGEST_INSTANCE_ID: 'host-b', INGEST_CLIENT_ID_PREFIX: 'site1' }), 0)).toBe('site1-shard-3');
+  });
+
   it('is no longer the well-known tm-ingest-<i> by default', () => {
     expect(ingestClientId(loadConfig(prod), 0)).not.toBe('tm-ingest-0');
   });

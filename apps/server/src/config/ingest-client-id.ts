@@ -9,10 +9,13 @@ import type { AppConfig } from './app-config.js';
  * - `<prefix>-<instance>-<i>`: the default (prefix `tm-ingest`, instance = INGEST_INSTANCE_ID or
  *   the host name), or any prefix with INGEST_INSTANCE_ID;
  * - `<prefix>-<i>`: an explicit INGEST_CLIENT_ID_PREFIX without INGEST_INSTANCE_ID (as before:
- *   the operator gives each process its own prefix).
+ *   the operator gives each process its own prefix);
+ * - `<prefix>-shard-<shard>`: shards mode (INGEST_SHARD), one connection: the session belongs to
+ *   the shard, not to a host, so whichever machine runs shard i next finds what was queued for it.
  */
 export function ingestClientId(config: Pick<AppConfig, 'ingest'>, i: number): string {
-  const { clientIdPrefix, instanceId } = config.ingest;
+  const { clientIdPrefix, instanceId, shard } = config.ingest;
+  if (shard) return `${clientIdPrefix}-shard-${shard.index}`;
   return instanceId ? `${clientIdPrefix}-${instanceId}-${i}` : `${clientIdPrefix}-${i}`;
 }
 

@@ -18,6 +18,8 @@ export class InflightMessage {
   committed = false;
   /** Its connection was lost before the ack: the broker redelivers it, so no PUBACK is sent. */
   orphaned = false;
+  /** Another shard's message (shards mode): acknowledged in its turn, never stored. */
+  foreign = false;
   deviceId: string | null = null;
   channel: DeviceChannel | null = null;
   /** Registration read when the message was routed (kept for a message-by-message retry). */

@@ -24,6 +24,7 @@ export class IngestMetrics {
   readonly inflightBytesMax: Gauge;
   readonly pausedConnections: Gauge;
   readonly connected: Gauge;
+  readonly foreignShard: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -86,6 +87,11 @@ export class IngestMetrics {
       registers,
     });
     this.pausedConnections = new Gauge({ name: 'tm_ingest_paused_connections', help: 'Connections not reading because the in-flight budget is used up', registers });
+    this.foreignShard = new Counter({
+      name: 'tm_ingest_foreign_shard_messages_total',
+      help: "Messages of another shard's devices, acknowledged without being stored (shards mode: INGEST_SHARDS)",
+      registers,
+    });
     this.connected = new Gauge({ name: 'tm_ingest_connections_up', help: 'Ingest MQTT connections currently connected', registers });
   }
 

@@ -4,6 +4,7 @@ import { READINGS_FILTER, STATUS_FILTER } from '#protocol';
 import { backoff } from '../common/backoff.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ingestClientId } from '../config/ingest-client-id.js';
+import { isForeignShard } from './device-shard.js';
 import { InflightBudget } from './inflight-budget.js';
 import { InflightMessage, type AckTarget } from './inflight-message.js';
 import { IngestMetrics } from './ingest.metrics.js';
@@ -34,6 +35,7 @@ const RECONNECT_MAX_MS = 2_000;
  * and goes on with the next packet. Ours is sent after the commit (IngestConnection.settle).
  */
 const ACK_LATER = new Error('acknowledged after commit');
+const NO_PAYLOAD = Buffer.alloc(0);
 
 /**
  * The ingest side of the broker: K connections in one `$share/<group>/` subscription (or one
@@ -74,8 +76,10 @@ export class MqttConsumer {
       const clientId = ingestClientId(this.config, i);
       this.connections.push(new IngestConnection(this, this.config.mqtt.url!, clientId, filters, this.clientOptions()));
     }
+    const shard = this.config.ingest.shard;
     this.logger.log(
-      `consuming ${filters.join(', ')} on ${count} connection(s), MQTT ${this.config.mqtt.protocolVersion === 5 ? '5' : '3.1.1'}`,
+      `consuming ${filters.join(', ')} on ${count} connection(s), MQTT ${this.config.mqtt.protocolVersion === 5 ? '5' : '3.1.1'}` +
+        (shard ? `, storing shard ${shard.index} of ${shard.count}` : ''),
     );
   }
 
@@ -95,6 +99,8 @@ export class MqttConsumer {
 
   /** @internal one received message, from an IngestConnection */
   receive(connection: IngestConnection, packet: IPublishPacket, next: (err?: Error) => void): void {
+    const shard = this.config.ingest.shard;
+    if (shard && isForeignShard(packet.topic, shard)) return this.skipForeign(connection, packet, next);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const weight = payload.length + 64;
     let ackTarget: AckTarget | null = null;
@@ -128,6 +134,22 @@ export class MqttConsumer {
       this.logger.error(`message handling failed on ${packet.topic.slice(0, 128)}: ${(err as Error).message}`);
     }
     this.budget.admit(connection, done);
+  }
+
+  /**
+   * Another shard's message (shards mode): acknowledged without being stored or routed; its owner
+   * has the same message in its own session. Its PUBACK still waits its turn in the connection's
+   * receive order (behind our own messages not yet committed). It carries no payload and no
+   * budget weight, but takes the budget's gate like any message, so a held connection stays held.
+   */
+  private skipForeign(connection: IngestConnection, packet: IPublishPacket, next: (err?: Error) => void): void {
+    this.metrics.foreignShard.inc();
+    if (packet.qos !== 1) return this.budget.admit(connection, () => next());
+    const message = new InflightMessage(connection, connection.generation, packet.messageId ?? 0, packet.topic, NO_PAYLOAD, 0, performance.now(), 0);
+    message.foreign = true;
+    connection.enqueue(message);
+    connection.settle(message);
+    this.budget.admit(connection, () => next(ACK_LATER));
   }
 
   private clientOptions(): IClientOptions {
@@ -223,7 +245,7 @@ class IngestConnection implements AckTarget, BudgetSource {
       if (connected && m.generation === this.generation) {
         // The same packet mqtt.js would have written from its handleMessage callback.
         this.client['_sendPacket']({ cmd: 'puback', messageId: m.messageId, reasonCode: 0 });
-        metrics.ackSeconds.observe((now - m.receivedPerf) / 1000);
+        if (!m.foreign) metrics.ackSeconds.observe((now - m.receivedPerf) / 1000);
       }
       const next: InflightMessage | null = m.next;
       m.next = null;
