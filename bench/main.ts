@@ -154,6 +154,9 @@ function startBackends(options: BenchOptions, databaseUrl: string, brokerUrl: st
   const common = {
     DATABASE_URL: databaseUrl,
     MQTT_URL: brokerUrl,
+    // The bench's own Mosquitto is anonymous and listens on loopback only: production mode runs on
+    // it only when told to (docs/security.md, "Broker").
+    MQTT_INSECURE: 'true',
     JWT_SECRET: randomBytes(32).toString('hex'),
     MIGRATE_ON_START: 'false',
     LOG_LEVEL: 'warn',
