@@ -9,6 +9,8 @@ import { type AuthnRequest, type AuthzRequest, DENY, type HookAnswer } from './e
 export const DEVICE_CREDENTIALS = Symbol('DEVICE_CREDENTIALS');
 
 const ALLOW: HookAnswer = Object.freeze({ result: 'allow', is_superuser: false });
+/** The authorizer's answer has no superuser flag. */
+const PERMIT: HookAnswer = Object.freeze({ result: 'allow' });
 
 /** Equal-time comparison of two strings of any length (digests first, so lengths do not leak). */
 export function sameSecret(a: string, b: string): boolean {
@@ -41,14 +43,14 @@ export class EmqxHooksService {
   async authorize(req: AuthzRequest): Promise<HookAnswer> {
     const backend = this.backendIdentity();
     if (backend && req.username === backend.username) {
-      return req.action === 'subscribe' && backendMaySubscribe(req.topic) ? ALLOW : DENY;
+      return req.action === 'subscribe' && backendMaySubscribe(req.topic) ? PERMIT : DENY;
     }
     if (!isDeviceId(req.username) || req.clientid !== req.username) return DENY;
     if (req.action !== 'publish' || !deviceMayPublish(req.username, req.topic)) return DENY;
     // A device deactivated while connected is refused at its next uncached publish (EMQX caches
     // answers: deploy/emqx/emqx.conf, authorization.cache).
     const device = await this.devices.find(req.username);
-    return device?.active ? { result: 'allow' } : DENY;
+    return device?.active ? PERMIT : DENY;
   }
 
   private backendIdentity(): { username: string; password: string } | undefined {
