@@ -19,6 +19,7 @@ import { AlertRelayModule } from './console/alert-relay.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DemoModule } from './demo/demo.module.js';
+import { EmqxHooksModule } from './emqx/emqx-hooks.module.js';
 import { EpisodesModule } from './episodes/episodes.module.js';
 import { EventHubsModule } from './events/event-hubs.js';
 import { FhirModule } from './fhir/fhir.module.js';
@@ -43,6 +44,7 @@ export class AppModule {
     const features = new Set<Type>();
     for (const role of config.roles) for (const m of ROLE_MODULES[role]) features.add(m);
     if (config.demo && config.roles.includes('api')) features.add(DemoModule);
+    if (config.emqxHooks && config.roles.includes('api')) features.add(EmqxHooksModule);
     // Without the console gateway in this process, relay committed alert events to the gateways.
     if (!config.roles.includes('api')) features.add(AlertRelayModule);
     return {

@@ -19,6 +19,8 @@ import { createPool } from './database/database.module.js';
 import { migrate } from './database/migrator.js';
 import { createEmbeddedBrokerAuth, PgDeviceCredentialLookup } from './broker-auth/embedded-broker-auth.js';
 import { guardBroker } from './infrastructure/broker-security.js';
+import { emqxHookBodyReader } from './emqx/emqx-hook-body.js';
+import { EMQX_HOOKS_PATH } from './emqx/emqx-hooks.controller.js';
 import { startEmbeddedBroker } from './infrastructure/embedded-broker.js';
 import { startEmbeddedPostgres } from './infrastructure/embedded-postgres.js';
 import { MIGRATIONS_DIR, PUBLIC_DIR } from './paths.js';
@@ -163,6 +165,8 @@ export async function createApp(config: AppConfig, options: { logger?: PinoLogge
       if (jsonTextTooDeep(body)) throw Object.assign(new Error('request body nested too deeply'), { status: 400, type: 'entity.too.deep' });
     },
   };
+  // EMQX's hook bodies are read as text first, so malformed ones are answered deny (emqx/).
+  if (config.emqxHooks) app.use(EMQX_HOOKS_PATH, emqxHookBodyReader);
   app.useBodyParser('json', jsonOptions);
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),

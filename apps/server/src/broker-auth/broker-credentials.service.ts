@@ -67,7 +67,7 @@ export class BrokerCredentialsService implements OnApplicationBootstrap, OnAppli
   onApplicationBootstrap(): void {
     const admin = this.config.mqttAdmin;
     if (!admin || !this.config.mqtt.url) {
-      if (!this.config.embeddedBroker) {
+      if (!this.config.embeddedBroker && !this.config.emqxHooks) {
         this.logger.warn(
           'MQTT_ADMIN_USERNAME / MQTT_ADMIN_PASSWORD not set: devices registered through the API get no broker credentials (docs/security.md)',
         );

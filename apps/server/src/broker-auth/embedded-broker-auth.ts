@@ -27,6 +27,19 @@ export class PgDeviceCredentialLookup implements DeviceCredentialLookup {
   }
 }
 
+/**
+ * A device's broker login: registered, active, and the secret matches its argon2 hash. Unknown
+ * and inactive devices cost one verify against a dummy hash, like a wrong secret (no timing
+ * oracle for which ids exist). Shared by the embedded broker and the EMQX hooks (emqx/).
+ */
+export async function deviceSecretMatches(device: DeviceCredentials | undefined, secret: string): Promise<boolean> {
+  if (!device || !device.active) {
+    await verifySecret(await dummySecretHash(), secret);
+    return false;
+  }
+  return verifySecret(device.secretHash, secret);
+}
+
 export interface EmbeddedBrokerAuthOptions {
   lookup: DeviceCredentialLookup;
   /** The backend's own connections (ingest, health probe): a credential generated at start. */
@@ -73,14 +86,12 @@ export function createEmbeddedBrokerAuth(options: EmbeddedBrokerAuthOptions): Ho
 
   async function checkDevice(deviceId: string, password: Buffer): Promise<boolean> {
     const device = await options.lookup.find(deviceId);
-    if (!device || !device.active) {
-      await verifySecret(await dummySecretHash(), password.toString('utf8')); // same cost as a wrong secret
-      return false;
+    if (device?.active) {
+      const cached = verified.get(deviceId);
+      if (cached && cached.until > now() && timingSafeEqual(cached.fingerprint, digest(device.secretHash, password))) return true;
     }
-    const fingerprint = digest(device.secretHash, password);
-    const cached = verified.get(deviceId);
-    if (cached && cached.until > now() && timingSafeEqual(cached.fingerprint, fingerprint)) return true;
-    if (!(await verifySecret(device.secretHash, password.toString('utf8')))) return false;
+    if (!(await deviceSecretMatches(device, password.toString('utf8')))) return false;
+    const fingerprint = digest(device!.secretHash, password);
     if (verified.size > 10_000) for (const [k, v] of verified) if (v.until <= now()) verified.delete(k);
     verified.set(deviceId, { fingerprint, until: now() + verifiedTtl });
     return true;

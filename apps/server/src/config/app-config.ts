@@ -61,6 +61,12 @@ class Environment {
   /** The backend's provisioning identity on Mosquitto (dynamic security admin): see docs/security.md. */
   @IsOptional() @IsString() MQTT_ADMIN_USERNAME?: string;
   @IsOptional() @IsString() MQTT_ADMIN_PASSWORD?: string;
+  /**
+   * The credential EMQX's HTTP authentication and authorization hooks send (`Authorization:
+   * Bearer …`, deploy/emqx): unset, the hook routes do not exist (apps/server/src/emqx).
+   */
+  @IsOptional() @IsString() @MinLength(32, { message: 'EMQX_HOOK_SECRET must be at least 32 characters' })
+  EMQX_HOOK_SECRET?: string;
   /** Production override: run against a broker that accepts anonymous clients or without provisioning (docs/security.md). */
   @Transform(toBool) @IsBoolean(BOOLEAN) MQTT_INSECURE = false;
   /** `production`: JSON logs, and an insecure broker is refused at start (infrastructure/broker-security.ts); anything else warns. */
@@ -202,6 +208,8 @@ export interface AppConfig {
    * devices registered through the API get no broker account (warned at start).
    */
   mqttAdmin: { username: string; password: string } | undefined;
+  /** EMQX asks the backend who may connect, publish and subscribe (EMQX_HOOK_SECRET; docs/scaling.md, stage 4). */
+  emqxHooks: { secret: string } | undefined;
   /** NODE_ENV=production: an insecure broker is refused at start unless `mqttInsecure` (MQTT_INSECURE=true). */
   production: boolean;
   mqttInsecure: boolean;
@@ -327,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
       raw.MQTT_ADMIN_USERNAME && raw.MQTT_ADMIN_PASSWORD
         ? { username: raw.MQTT_ADMIN_USERNAME, password: raw.MQTT_ADMIN_PASSWORD }
         : undefined,
+    emqxHooks: raw.EMQX_HOOK_SECRET ? { secret: raw.EMQX_HOOK_SECRET } : undefined,
     production: raw.NODE_ENV === 'production',
     mqttInsecure: raw.MQTT_INSECURE,
     redisUrl: raw.REDIS_URL,

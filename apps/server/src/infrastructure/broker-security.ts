@@ -190,7 +190,8 @@ export class BrokerGuard {
     const problems = brokerSecurityProblems({
       embedded,
       url: config.mqtt.url,
-      provisioning: config.mqttAdmin !== undefined,
+      // With EMQX the broker asks the backend (emqx/): nothing to provision.
+      provisioning: config.mqttAdmin !== undefined || config.emqxHooks !== undefined,
       provisions: config.roles.includes('api'),
       anonymous,
     });
