@@ -55,7 +55,7 @@ describe('EMQX deployment', () => {
       POSTGRES_APP_PASSWORD: 'p'.repeat(16),
       MQTT_PASSWORD: 'm'.repeat(16),
       EMQX_HOOK_SECRET: 'h'.repeat(40),
-      JWT_SECRET: 'j'.repeat(48),
+      JWT_SECRET: 'Vq3nR8xL2kP7wT5zB9mC4dF6gH1jS0yA-u8eN3rQ7tW2',
     };
     const env = Object.fromEntries(
       Object.entries(app).map(([k, v]) => [k, v.replace(/\$\{([A-Z0-9_]+)(?::[-?]([^}]*))?\}/g, (_a, n: string, d?: string) => sample[n] ?? (v.includes(`${n}:-`) ? (d ?? '') : ''))]),
