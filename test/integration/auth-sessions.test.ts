@@ -63,7 +63,7 @@ describe('issue 21: login throttling, refresh tokens, logout, deactivation (REST
   });
 
   describe('usernames and timing', () => {
-    it('answers unknown, deactivated and active accounts alike, each after a password hash verification', async () => {
+    it('answers unknown, deactivated and active accounts alike', async () => {
       const active = await t.ctx.newUser('nurse');
       const inactive = await t.ctx.newUser('nurse');
       await t.pool.query(`UPDATE users SET active = false WHERE id = $1`, [inactive.id]);
@@ -83,9 +83,10 @@ describe('issue 21: login throttling, refresh tokens, logout, deactivation (REST
       expect(answers.unknown).toEqual(answers.active);
       expect(answers.inactive).toEqual(answers.active);
       expect(answers.active).toEqual({ status: 401, body: { error: { code: 'INVALID_CREDENTIALS', message: 'invalid username or password' } } });
-      // argon2 (~20 ms) dominates every answer: a skipped verification would be several times faster.
-      const slowest = Math.max(...Object.values(times));
-      for (const ms of Object.values(times)) expect(ms).toBeGreaterThan(slowest / 3);
+      // That each answer costs one argon2 verification (a dummy hash for an unknown name) is
+      // asserted without a clock in apps/server/src/auth/auth.service.spec.ts; the times are only
+      // printed here (a timed assertion fails on a loaded machine).
+      console.log(`login answer times (ms, median of 4): ${JSON.stringify(times)}`);
     });
 
     it('usernames are case-insensitive: log in in any case, and no second account differing by case', async () => {
