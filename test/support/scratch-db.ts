@@ -1,3 +1,6 @@
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../apps/server/src/database/migrator.js';
 import { MIGRATIONS_DIR } from '../../apps/server/src/paths.js';
@@ -23,9 +26,11 @@ export async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 
 /**
  * A migrated database of the test's own (`<TEST_DB_NAME>_<suffix>`), for tests whose counts must
- * be exact (nothing else writes there) or that disturb it.
+ * be exact (nothing else writes there) or that disturb it. `migratedBefore`: only the migrations
+ * older than that file are applied — the schema as an earlier version left it, for a test of that
+ * migration on existing data (it then runs `migrate(pool, MIGRATIONS_DIR)` itself).
  */
-export async function createScratchDatabase(suffix: string): Promise<ScratchDatabase> {
+export async function createScratchDatabase(suffix: string, options: { migratedBefore?: string } = {}): Promise<ScratchDatabase> {
   if (!/^[a-z0-9_]+$/.test(suffix)) throw new Error('suffix must be [a-z0-9_]+');
   const name = `${TEST_DB_NAME}_${suffix}`;
   await admin(async (c) => {
@@ -37,7 +42,12 @@ export async function createScratchDatabase(suffix: string): Promise<ScratchData
   const url = u.toString();
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => undefined);
-  await migrate(pool, MIGRATIONS_DIR);
+  if (options.migratedBefore) {
+    const dir = await migrationsBefore(options.migratedBefore);
+    await migrate(pool, dir).finally(() => rm(dir, { recursive: true, force: true }));
+  } else {
+    await migrate(pool, MIGRATIONS_DIR);
+  }
   return {
     name,
     url,
@@ -47,4 +57,11 @@ export async function createScratchDatabase(suffix: string): Promise<ScratchData
       await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
+}
+
+/** A scratch directory holding the migrations older than `file`. */
+async function migrationsBefore(file: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tm-migrations-'));
+  for (const f of await readdir(MIGRATIONS_DIR)) if (f < file) await copyFile(join(MIGRATIONS_DIR, f), join(dir, f));
+  return dir;
 }

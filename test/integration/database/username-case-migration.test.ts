@@ -1,38 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../../apps/server/src/database/migrator.js';
 import { MIGRATIONS_DIR } from '../../../apps/server/src/paths.js';
-import { admin } from '../../support/scratch-db.js';
-import { PG_ADMIN_URL, TEST_DB_NAME } from '../../support/test-env.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-db.js';
 
 const SESSIONS_MIGRATION = '20261125100000_auth-sessions.sql';
 
 /** Issue 21: usernames become case-insensitive; existing accounts that differ only by case are reported, not merged. */
 describe('migration 20261125100000 (case-insensitive usernames)', () => {
-  const name = `${TEST_DB_NAME}_username_case`;
+  let db: ScratchDatabase;
   let pool: pg.Pool;
-  let before: string;
 
   beforeAll(async () => {
-    await admin(async (c) => {
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.query(`CREATE DATABASE ${name}`);
-    });
-    const u = new URL(PG_ADMIN_URL);
-    u.pathname = `/${name}`;
-    pool = new pg.Pool({ connectionString: u.toString(), max: 2 });
-    // Every migration before this one.
-    before = await mkdtemp(join(tmpdir(), 'tm-migrations-'));
-    for (const f of await readdir(MIGRATIONS_DIR)) if (f < SESSIONS_MIGRATION) await copyFile(join(MIGRATIONS_DIR, f), join(before, f));
-    await migrate(pool, before);
+    // The schema as the previous version left it: every migration older than this one.
+    db = await createScratchDatabase('username_case', { migratedBefore: SESSIONS_MIGRATION });
+    pool = db.pool;
   });
   afterAll(async () => {
-    await pool.end();
-    await rm(before, { recursive: true, force: true });
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    await db.drop();
   });
 
   it('stops and names the accounts that clash, changes nothing; once renamed, applies and enforces uniqueness', async () => {

@@ -1,44 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { migrate } from '../../../apps/server/src/database/migrator.js';
 import { MIGRATIONS_DIR } from '../../../apps/server/src/paths.js';
 import { DEMO_PATIENTS } from '../../../apps/server/src/demo/demo-data.js';
-import { admin } from '../../support/scratch-db.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-db.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
 import pg from 'pg';
 import { therapyDayWindow } from '#domain';
 import { issuePatientScope } from '../../../apps/server/src/access/patient-scope.js';
 import { TherapyDataRepository } from '../../../apps/server/src/episodes/therapy-data.repository.js';
-import { PG_ADMIN_URL, TEST_DB_NAME } from '../../support/test-env.js';
 
 jest.setTimeout(90000);
 
 const EPISODES_MIGRATION = '20261206120000_episodes.sql';
 
 describe('the episodes migration', () => {
-  const name = `${TEST_DB_NAME}_episodes_mig`;
+  let db: ScratchDatabase;
   let pool: pg.Pool;
-  let before: string;
 
   beforeAll(async () => {
-    await admin(async (c) => {
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.query(`CREATE DATABASE ${name}`);
-    });
-    const u = new URL(PG_ADMIN_URL);
-    u.pathname = `/${name}`;
-    pool = new pg.Pool({ connectionString: u.toString(), max: 2 });
-    // The schema as it was before this version: every migration older than the episodes one.
-    before = await mkdtemp(join(tmpdir(), 'tm-mig-'));
-    for (const f of await readdir(MIGRATIONS_DIR)) if (f < EPISODES_MIGRATION) await cp(join(MIGRATIONS_DIR, f), join(before, f));
-    await migrate(pool, before);
+    // The schema as the previous version left it: every migration older than this one.
+    db = await createScratchDatabase('episodes_mig', { migratedBefore: EPISODES_MIGRATION });
+    pool = db.pool;
   });
   afterAll(async () => {
-    await pool.end();
-    await rm(before, { recursive: true, force: true });
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    await db.drop();
   });
 
   it('gives every existing patient one active episode from its registration date (patient zone), no prescriber', async () => {
