@@ -5,6 +5,7 @@ import pg from 'pg';
 import { readingsTopic } from '#protocol';
 import { deviceShard } from '../../../apps/server/src/ingest/device-shard.js';
 import { startChildApp, type ChildApp } from '../../support/child-app.js';
+import { publishUntilAcknowledged } from '../../support/device-publish.js';
 import { startOwnBroker, type OwnBroker } from '../../support/own-broker.js';
 import { eventually, TestContext } from '../../support/test-app.js';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET } from '../../support/test-env.js';
@@ -124,18 +125,9 @@ describe('ingest shards on a persistent Mosquitto: broker restarts and a killed 
         for (let m = 0; !(faultsDone && m >= MIN_MESSAGES); m++) {
           if (m >= MAX_MESSAGES) throw new Error('the faults took too long to inject');
           const payload = JSON.stringify({ v: 1, seq: m, samples: Array.from({ length: SAMPLES }, (_, i) => ({ at: at(m, i), spo2: 90 + ((m + i) % 8), pulseRate: 72 })) });
-          const deadline = Date.now() + 30_000;
-          while (!acked[k]!.has(m)) {
-            if (Date.now() > deadline) throw new Error(`message ${m} of device ${k} not acknowledged within 30 s`);
-            attempts++;
-            // An attempt ends with the PUBACK, or after 2 s (the connection died under it): then again.
-            const attempt = client.publishAsync(readingsTopic(deviceIds[k]!), payload, { qos: 1 }).then(
-              () => void acked[k]!.add(m),
-              () => undefined,
-            );
-            await Promise.race([attempt, new Promise((r) => setTimeout(r, 2000))]);
-            if (!acked[k]!.has(m)) await new Promise((r) => setTimeout(r, 100));
-          }
+          const sent = await publishUntilAcknowledged(client, readingsTopic(deviceIds[k]!), payload, `message ${m} of device ${k}`);
+          attempts += sent.attempts;
+          acked[k]!.add(m);
           await new Promise((r) => setTimeout(r, 40));
         }
       }),
