@@ -116,7 +116,7 @@ export class AlertDecisionService {
         targetId: row.id,
         details: { rule: row.rule, severity: row.severity, eventId },
       },
-      tx.sql,
+      tx,
     );
     return alertEventMessage({
       eventId,

@@ -63,7 +63,7 @@ export class AlertLifecycleService {
       const eventId = await this.alerts.appendEvent(tx.sql, updated, kind, principal.userId, note ?? null);
       await this.audit.record(
         { action: `alert.${kind === 'acknowledged' ? 'acknowledge' : 'resolve'}`, actor: principal, patientId: row.patientId, targetType: 'alert', targetId: row.id, details: note ? { note } : undefined },
-        tx.sql,
+        tx,
       );
       const message: AlertEventMessage = alertEventMessage({
         eventId,

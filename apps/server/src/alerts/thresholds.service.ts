@@ -60,7 +60,7 @@ export class ThresholdsService {
             targetId: patient.id,
             details: { before, after: validation.overrides },
           },
-          tx.sql,
+          tx,
         );
       });
       return this.load(patient);

@@ -1,20 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { QueryDeepPartialEntity, Repository } from 'typeorm';
-import type { Queryable, Tx } from '../database/transaction.js';
+import type { Tx } from '../database/transaction.js';
 import { AuditLogEntity } from './audit-log.entity.js';
 
 /** An audit entry as it is written: every column but the generated ones (id, at). */
 export type NewAuditRow = Omit<AuditLogEntity, 'id' | 'at'>;
 
-/** Where an entry is written: the shared pool, our transaction, or a pg connection of a caller's transaction. */
-export type AuditTarget = Tx | Queryable;
-
 const COLUMNS = 'actor_id, actor_role, action, patient_id, target_type, target_id, ip, outcome, details';
-
-function isTx(db: AuditTarget): db is Tx {
-  return 'manager' in db && 'sql' in db;
-}
 
 function values(row: NewAuditRow): unknown[] {
   return [row.actorId, row.actorRole, row.action, row.patientId, row.targetType, row.targetId, row.ip, row.outcome];
@@ -25,17 +18,10 @@ function values(row: NewAuditRow): unknown[] {
 export class AuditLogRepository {
   constructor(@InjectRepository(AuditLogEntity) private readonly log: Repository<AuditLogEntity>) {}
 
-  async insert(row: NewAuditRow, db?: AuditTarget): Promise<void> {
-    if (db && !isTx(db)) {
-      // A caller that holds a bare pg connection of its own transaction (the alert writers).
-      await db.query(`INSERT INTO audit_log (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
-        ...values(row),
-        row.details === null ? null : JSON.stringify(row.details),
-      ]);
-      return;
-    }
+  /** `tx`: the caller's transaction, so that the entry commits or rolls back with what it records. */
+  async insert(row: NewAuditRow, tx?: Tx): Promise<void> {
     // details is free-form JSON, which TypeORM's deep-partial type cannot follow.
-    await (db ? db.manager.getRepository(AuditLogEntity) : this.log).insert(row as QueryDeepPartialEntity<AuditLogEntity>);
+    await (tx ? tx.manager.getRepository(AuditLogEntity) : this.log).insert(row as QueryDeepPartialEntity<AuditLogEntity>);
   }
 
   /** Several entries in one statement, in the order given (ids follow it). */

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
-import { AuditLogRepository, type AuditTarget, type NewAuditRow } from './audit-log.repository.js';
+import type { Tx } from '../database/transaction.js';
+import { AuditLogRepository, type NewAuditRow } from './audit-log.repository.js';
 
 export interface AuditEntry {
   action: string;
@@ -34,11 +35,11 @@ export class AuditService {
   constructor(private readonly log: AuditLogRepository) {}
 
   /**
-   * `db`: the caller's transaction (our Tx, or the pg connection of one) when the entry must
-   * commit or roll back with the change it records; else the entry is written on its own.
+   * `tx`: the caller's transaction when the entry must commit or roll back with the change it
+   * records; else the entry is written on its own.
    */
-  async record(entry: AuditEntry, db?: AuditTarget): Promise<void> {
-    await this.log.insert({ ...rowOf(entry), details: entry.details ?? null }, db);
+  async record(entry: AuditEntry, tx?: Tx): Promise<void> {
+    await this.log.insert({ ...rowOf(entry), details: entry.details ?? null }, tx);
   }
 
   /**

@@ -66,7 +66,7 @@ export class EpisodesService {
             targetId: created.id,
             details: { indication: created.indication, prescriberId: created.prescriberId, startDate: created.startDate, plannedEndDate: created.plannedEndDate },
           },
-          tx.sql,
+          tx,
         );
         return episodeView(created);
       });
@@ -98,7 +98,7 @@ export class EpisodesService {
         }
         await this.audit.record(
           { action: 'episode.end', actor: actorOf(principal), patientId: patient.id, targetType: 'episode', targetId: episodeId, details: { endDate } },
-          tx.sql,
+          tx,
         );
         return episodeView((await this.episodes.findOfPatient(patient, episodeId, tx.manager))!);
       });
@@ -144,7 +144,7 @@ export class EpisodesService {
     return this.tx.run(async (tx) => {
       const created = await this.episodes.seedActive(tx.sql, patientIds);
       for (const e of created) {
-        await this.audit.record({ action: 'episode.create', actor: null, patientId: e.patientId, targetType: 'episode', targetId: e.id, details: { seed: 'demo' } }, tx.sql);
+        await this.audit.record({ action: 'episode.create', actor: null, patientId: e.patientId, targetType: 'episode', targetId: e.id, details: { seed: 'demo' } }, tx);
       }
       return created.length;
     });

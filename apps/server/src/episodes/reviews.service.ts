@@ -26,7 +26,7 @@ export class ReviewsService {
         // The note itself is clinical content: the audit keeps the id and whether an outcome was given.
         await this.audit.record(
           { action: 'review.create', actor: actorOf(principal), patientId: patient.id, targetType: 'review', targetId: review.id, details: { outcome: review.outcome !== null } },
-          tx.sql,
+          tx,
         );
         return view(review);
       }),
