@@ -8,3 +8,22 @@ export type PatientProfile = (typeof PATIENT_PROFILES)[number];
 
 export const DEVICE_KINDS = ['oximeter', 'ventilator'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+/** RNIV identity statuses. Only a `qualified` identity's INS may be exported, printed or sent. */
+export const IDENTITY_STATUSES = ['provisional', 'recovered', 'validated', 'qualified'] as const;
+export type IdentityStatus = (typeof IDENTITY_STATUSES)[number];
+export const PATIENT_SEXES = ['F', 'M', 'U'] as const;
+export type PatientSex = (typeof PATIENT_SEXES)[number];
+
+/** OIDs of the INS's assigning authorities (NIR, NIA). */
+export const INS_OID_NIR = '1.2.250.1.213.1.4.8';
+export const INS_OID_NIA = '1.2.250.1.213.1.4.9';
+
+/**
+ * The INS a document or a message may carry (FHIR, reports, exports): only that of a qualified
+ * identity (RNIV); null otherwise, and the display name and local id are used instead.
+ */
+export function shareableIns(patient: { ins: string | null; insOid?: string | null; identityStatus: IdentityStatus }): { value: string; oid: string } | null {
+  if (patient.identityStatus !== 'qualified' || !patient.ins) return null;
+  return { value: patient.ins, oid: patient.insOid ?? INS_OID_NIR };
+}

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
-import type { DeviceKind, PatientProfile, Role } from '#domain';
+import type { DeviceKind, IdentityStatus, PatientProfile, PatientSex, Role } from '#domain';
 
 // Mapped to the tables of migrations/ (column names, types, nullability and defaults: the
 // entity-mapping integration test compares them); the migrations stay the one source of the
@@ -39,6 +39,14 @@ export class PatientEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('text', { name: 'display_name' }) displayName!: string;
   @Column('text', { nullable: true }) ins!: string | null;
+  @Column('text', { name: 'ins_oid', nullable: true }) insOid!: string | null;
+  @Column('text', { name: 'identity_status', default: 'provisional' }) identityStatus!: IdentityStatus;
+  @Column('text', { name: 'birth_name', nullable: true }) birthName!: string | null;
+  @Column('text', { name: 'used_name', nullable: true }) usedName!: string | null;
+  @Column('text', { name: 'first_names', array: true, default: '{}' }) firstNames!: string[];
+  @Column('date', { name: 'birth_date', nullable: true }) birthDate!: string | null;
+  @Column('text', { nullable: true }) sex!: PatientSex | null;
+  @Column('text', { name: 'birthplace_code', nullable: true }) birthplaceCode!: string | null;
   @Column('text') profile!: PatientProfile;
   @Column('uuid', { name: 'care_team_id' }) careTeamId!: string;
   @Column('text', { default: 'Europe/Paris' }) timezone!: string;
