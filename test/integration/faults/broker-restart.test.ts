@@ -16,6 +16,17 @@ const MESSAGES = 200;
 const SAMPLES = 5;
 const RESTARTS = 2;
 
+/** Runs of consecutive lost messages per device: "device 3: m 100..199 (acked 5012 ms..8230 ms)". */
+function describeRuns(lost: { device: number; m: number; ackedAt: number }[], time: (t: number) => string): string {
+  const runs: { device: number; from: number; to: number; firstAck: number; lastAck: number }[] = [];
+  for (const l of [...lost].sort((a, b) => a.device - b.device || a.m - b.m)) {
+    const run = runs.at(-1);
+    if (run && run.device === l.device && run.to === l.m - 1) Object.assign(run, { to: l.m, lastAck: l.ackedAt });
+    else runs.push({ device: l.device, from: l.m, to: l.m, firstAck: l.ackedAt, lastAck: l.ackedAt });
+  }
+  return runs.map((r) => `device ${r.device}: m ${r.from}..${r.to} (acked ${time(r.firstAck)}..${time(r.lastAck)})`).join('\n');
+}
+
 async function metric(url: string, series: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -150,7 +161,29 @@ describe.each([
     const count = async () =>
       (await pool.query<{ device_id: string; n: number }>(`SELECT device_id, count(*)::int AS n FROM readings WHERE device_id = ANY($1) GROUP BY 1 ORDER BY 1`, [deviceIds])).rows;
     const total = async () => (await count()).reduce((n, r) => n + r.n, 0);
-    // Wait until the stored count stops moving (bounded).
+    const inAWindow = (ackedAt: number) => windows.some((w) => ackedAt >= w.from && ackedAt <= w.to);
+    /** The acknowledged messages not (yet) completely stored. */
+    const missing = async () => {
+      const stored = new Set(
+        (
+          await pool.query<{ device_id: string; ms: number }>(
+            `SELECT device_id, round(extract(epoch FROM time) * 1000)::float8 AS ms FROM readings WHERE device_id = ANY($1) AND metric = 'spo2'`,
+            [deviceIds],
+          )
+        ).rows.map((r) => `${r.device_id}|${r.ms}`),
+      );
+      const result: { device: number; m: number; ackedAt: number }[] = [];
+      acked.forEach((a, k) => {
+        for (const [m, ackedAt] of a) {
+          if (!Array.from({ length: SAMPLES }, (_, i) => stored.has(`${deviceIds[k]}|${at(m, i)}`)).every(Boolean)) result.push({ device: k, m, ackedAt });
+        }
+      });
+      return result;
+    };
+    // Give what the broker still holds for the backend time to arrive (bounded), whatever the
+    // machine's load: first what must be stored, then until the stored count stops moving.
+    const mustBeStored = (l: { ackedAt: number }) => mode === 'plain' || !inAWindow(l.ackedAt);
+    await eventually(async () => (await missing()).filter(mustBeStored).length === 0, 30_000, 500).catch(() => undefined);
     let last = -1;
     await eventually(async () => {
       const now = await total();
@@ -158,32 +191,26 @@ describe.each([
       last = now;
       return still && now > 0;
     }, 30_000, 1000);
-    const stored = new Set(
-      (
-        await pool.query<{ device_id: string; ms: number }>(
-          `SELECT device_id, round(extract(epoch FROM time) * 1000)::float8 AS ms FROM readings WHERE device_id = ANY($1) AND metric = 'spo2'`,
-          [deviceIds],
-        )
-      ).rows.map((r) => `${r.device_id}|${r.ms}`),
-    );
-    const lost: { device: number; m: number; ackedAt: number }[] = [];
-    let inWindows = 0;
-    acked.forEach((a, k) => {
-      for (const [m, ackedAt] of a) {
-        const inWindow = windows.some((w) => ackedAt >= w.from && ackedAt <= w.to);
-        if (inWindow) inWindows++;
-        const complete = Array.from({ length: SAMPLES }, (_, i) => stored.has(`${deviceIds[k]}|${at(m, i)}`)).every(Boolean);
-        if (!complete) lost.push({ device: k, m, ackedAt });
-      }
-    });
-    const outsideWindows = lost.filter((l) => !windows.some((w) => l.ackedAt >= w.from && l.ackedAt <= w.to));
+    const lost = await missing();
+    const inWindows = acked.reduce((n, a) => n + [...a.values()].filter(inAWindow).length, 0);
+    const outsideWindows = lost.filter((l) => !inAWindow(l.ackedAt));
     console.log(
       `${mode} subscription, broker restarts: ${RESTARTS} (SIGTERM + start) during a stream of ${DEVICES * MESSAGES} messages (${attempts} publish attempts), ` +
         `all acknowledged in the end; ${inWindows} acknowledged between a restart and the backend's new subscription, ` +
         `(windows of ${windows.map((w) => w.to - w.from).join(' and ')} ms), of which ${lost.length} lost (${lost.length * SAMPLES} samples); lost outside those windows: ${outsideWindows.length}`,
     );
-    if (mode === 'plain') expect(lost).toEqual([]);
-    else expect(outsideWindows).toEqual([]);
+    const unexplained = lost.filter(mustBeStored);
+    if (unexplained.length > 0) {
+      // Enough to tell a broker that stopped delivering from a backend that stopped storing.
+      const relative = (t: number) => `${t - restarts[0]!.stoppedAt} ms`;
+      const metrics = (await (await fetch(`${appUrl}/metrics`)).text()).split('\n').filter((l) => /^tm_ingest_(messages_received|readings_stored|readings_duplicate|inflight_messages|paused_connections|connections_up|commit_failures)/.test(l));
+      console.log(
+        `${mode}: ${unexplained.length} acknowledged messages not stored (times from the first stop; windows ${windows.map((w) => `${relative(w.from)}..${relative(w.to)}`).join(', ')}):\n` +
+          describeRuns(unexplained, relative) +
+          `\nbackend metrics:\n${metrics.join('\n')}\nbroker log (tail):\n${broker.log().split('\n').slice(-40).join('\n')}\nbackend log (tail):\n${app.output().split('\n').slice(-30).join('\n')}`,
+      );
+    }
+    expect(describeRuns(unexplained, String)).toBe('');
     // Exactly once: no (device, metric, time) twice, and nothing but what was sent.
     expect((await count()).every((r) => r.n <= MESSAGES * SAMPLES * 2)).toBe(true);
     expect(await total()).toBe((DEVICES * MESSAGES - lost.length) * SAMPLES * 2);
