@@ -5,6 +5,7 @@ import type { PatientProfile } from '#domain';
 import {
   POINT_RULE_IDS,
   validateOverrides,
+  withMandatoryRules,
   type DailyOximetry,
   type PointRuleId,
   type RuleOverrides,
@@ -53,7 +54,9 @@ export class RuleDataRepository {
       [[...new Set(patientIds)]],
     );
     for (const r of rows) {
-      out.set(r.id, { id: r.id, profile: r.profile, timezone: r.timezone, careTeamId: r.care_team_id, overrides: this.parseOverrides(r.id, r.profile, r.settings) });
+      // Under telemonitoring the mandatory rules (device.silent) run, whatever was saved.
+      const overrides = withMandatoryRules(this.parseOverrides(r.id, r.profile, r.settings));
+      out.set(r.id, { id: r.id, profile: r.profile, timezone: r.timezone, careTeamId: r.care_team_id, overrides });
     }
     return out;
   }
