@@ -4,6 +4,7 @@ import { AlertStore, isNewCritical } from './alert-store.js';
 import { ago, clockTime, formatValue, ruleLabel, SEVERITY_LABEL, STATUS_LABEL } from './format.js';
 import { beep, setConnection, showBanner, unlockAudio } from './cues.js';
 import { sparkline } from './sparkline.js';
+import { renderPatientList, summary } from './console-patients.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'tm.console.token';
@@ -97,6 +98,23 @@ function renew() {
     }
   })();
   return state.renewing;
+}
+
+/** The patient list with its flags (alerts off, transmission check, review overdue); an audited read, so every 5 minutes. */
+async function loadPatientList() {
+  try {
+    const { status, body } = await api('/api/telemonitoring/patients');
+    if (status !== 200 || !Array.isArray(body)) {
+      $('patients-status').textContent = `Patient list unavailable (${body?.error?.message ?? status}).`;
+      return;
+    }
+    renderPatientList($('patients-body'), body);
+    $('patients-summary').textContent = `(${summary(body)})`;
+    $('patients-status').textContent = body.length ? '' : 'No patient in your care teams.';
+    document.body.dataset.patientsLoaded = String(Number(document.body.dataset.patientsLoaded ?? 0) + 1);
+  } catch {
+    $('patients-status').textContent = 'Patient list unavailable: server unreachable.';
+  }
 }
 
 async function loadPatients(force = false) {
@@ -439,6 +457,8 @@ function resetBoard() {
   state.patientsLoadedAt = 0;
   state.trends = new Map();
   state.highlighted = new Set();
+  $('patients-body').replaceChildren();
+  $('patients-summary').textContent = '';
   render();
 }
 
@@ -450,6 +470,7 @@ function start() {
   $('who-name').textContent = state.username ?? '';
   connect();
   void loadPatients(true);
+  void loadPatientList();
   render();
   $('alerts-table').focus();
 }
@@ -478,6 +499,7 @@ function init() {
   setInterval(() => render(), 15000);
   setInterval(() => {
     if (state.socket?.connected) void sync('periodic');
+    if (state.token) void loadPatientList();
   }, RESYNC_EVERY_MS);
   if (state.token) {
     scheduleRenew();
