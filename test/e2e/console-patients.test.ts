@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { therapyDayOf } from '#domain';
 import { ARTIFACTS, launch, signIn } from '../support/console-browser.js';
+import { raiseAlert } from '../support/console-support.js';
 import { insertReadings } from '../support/readings-fixture.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -59,6 +60,10 @@ describe('console patient list (headless Chromium)', () => {
     await review(regular.id, 2);
     const unprescribed = await patient('Claire Unprescribed');
 
+    // An alert left open when a patient's episode ended (here: a patient without one), and one of a monitored patient.
+    const leftOpen = (await raiseAlert(t, unprescribed.id, { publish: false })).alert.id;
+    const live = (await raiseAlert(t, sparse.id, { publish: false })).alert.id;
+
     const { page } = browser;
     await signIn(page, t.url, nurse.username, nurse.password);
     await page.locator('body[data-patients-loaded]').waitFor({ timeout: 10000 });
@@ -86,5 +91,8 @@ describe('console patient list (headless Chromium)', () => {
     await expect(page.locator('#patients-summary').textContent()).resolves.toContain('1 below the transmission check');
     await expect(row(sparse.id).getByRole('link', { name: 'Bernard Sparse' }).getAttribute('href')).resolves.toBe(`/patient.html?patient=${sparse.id}`);
     await page.locator('section.patients').screenshot({ path: join(ARTIFACTS, 'console-patient-list.png') });
+    // The alert board says which open alerts belong to a patient whose alerts are off.
+    await expect(page.locator(`tr[data-alert-id="${leftOpen}"] th`).innerText()).resolves.toBe('Claire Unprescribed\nNo active episode — alerts off');
+    await expect(page.locator(`tr[data-alert-id="${live}"] th`).innerText()).resolves.toBe('Bernard Sparse');
   });
 });

@@ -25,6 +25,7 @@ const state = {
   patients: new Map(), // id → displayName
   patientsLoadedAt: 0,
   trends: new Map(), // patientId → { at, spo2, pulse }
+  alertsOff: new Set(), // patients without an active episode (from the patient list)
   everConnected: false,
   syncing: null,
   sound: true,
@@ -109,6 +110,8 @@ async function loadPatientList() {
       return;
     }
     renderPatientList($('patients-body'), body);
+    state.alertsOff = new Set(body.filter((r) => !r.alertsOn).map((r) => r.patientId));
+    render();
     $('patients-summary').textContent = `(${summary(body)})`;
     $('patients-status').textContent = body.length ? '' : 'No patient in your care teams.';
     document.body.dataset.patientsLoaded = String(Number(document.body.dataset.patientsLoaded ?? 0) + 1);
@@ -301,6 +304,13 @@ function render() {
     const th = document.createElement('th');
     th.scope = 'row';
     th.textContent = patientName(alert.patientId);
+    // Left open when the patient's episode ended: the rules no longer run for this patient.
+    if (state.alertsOff.has(alert.patientId)) {
+      const off = document.createElement('small');
+      off.className = 'message alerts-off';
+      off.textContent = 'No active episode — alerts off';
+      th.appendChild(off);
+    }
     tr.appendChild(th);
     const rule = cell(tr, ruleLabel(alert.rule) + (alert.escalated ? ' · escalated' : '') + (alert.occurrences > 1 ? ` ×${alert.occurrences}` : ''));
     if (alert.message) {
@@ -457,6 +467,7 @@ function resetBoard() {
   state.patientsLoadedAt = 0;
   state.trends = new Map();
   state.highlighted = new Set();
+  state.alertsOff = new Set();
   $('patients-body').replaceChildren();
   $('patients-summary').textContent = '';
   render();
