@@ -207,7 +207,7 @@ describe('physician pages (headless Chromium)', () => {
     expect(stored.rows[0].settings['device.silent']).toBeUndefined();
   });
 
-  it('a patient registered without an episode: "no active episode — alerts off", nothing locked', async () => {
+  it('a patient registered without an episode: "no active episode — alerts off", nothing locked; a review recorded from the page', async () => {
     const other = await t.ctx.newPatient(team.team.id, 'standard', { episode: false });
     await page.goto(`${t.url}/patient.html?patient=${other.id}`);
     await page.locator('body[data-ready="true"]').waitFor({ timeout: 20000 });
@@ -215,6 +215,19 @@ describe('physician pages (headless Chromium)', () => {
     await expect(page.locator('#episode-status').textContent()).resolves.toMatch(/^No active episode — alerts off\./);
     await expect(page.locator('#reviews').textContent()).resolves.toBe('No review recorded yet.');
     await expect(page.locator('#thresholds-form [data-locked]').count()).resolves.toBe(0);
+    // Recording a review from the page: stored with its author, listed at once.
+    await page.getByLabel('Your analysis of the data').fill('First look: no data yet, device to be checked.');
+    await page.getByLabel('Outcome (optional)').fill('call the patient');
+    await page.getByRole('button', { name: 'Record review' }).click();
+    await page.locator('body[data-reviews-saved="1"]').waitFor({ timeout: 10000 });
+    await expect(page.locator('#reviews table tbody tr td').allTextContents()).resolves.toEqual([
+      expect.any(String),
+      'First look: no data yet, device to be checked.',
+      'call the patient',
+    ]);
+    const stored = await t.pool.query(`SELECT author_id, note, outcome FROM reviews WHERE patient_id = $1`, [other.id]);
+    expect(stored.rows).toEqual([{ author_id: team.physician.id, note: 'First look: no data yet, device to be checked.', outcome: 'call the patient' }]);
+    await expect(page.getByLabel('Your analysis of the data').inputValue()).resolves.toBe('');
     await page.screenshot({ path: join(ARTIFACTS, 'clinical-patient-no-episode.png'), fullPage: true });
     await page.goto(`${t.url}/patient.html?patient=${team.patient.id}`);
     await page.locator('body[data-ready="true"]').waitFor({ timeout: 20000 });

@@ -10,7 +10,7 @@ import { ruleLabel } from './format.js';
 // Parameters the server says may not be changed now (view.locked: device.silent while the
 // patient is under telemonitoring): shown checked and disabled, with the reason.
 // Clinical labels where this form has them (the silent-device alert); other parameters keep their names.
-const PARAM_LABELS = { 'device.silent': { infoAfterHours: 'Information after (hours without data)', warningAfterHours: 'Warning after (hours without data)' } };
+const PARAM_LABELS = { 'device.silent': { enabled: 'Alert on', infoAfterHours: 'Information after (hours without data)', warningAfterHours: 'Warning after (hours without data)' } };
 const lockOf = (view, rule, param) => (Array.isArray(view?.locked) ? view.locked.find((l) => l.rule === rule && l.parameter === param) : undefined);
 
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,5 +1,5 @@
 // The physician's patient page: telemonitoring status, trends (SpO2, pulse, respiratory rate), nights, alerts, reviews, thresholds.
-import { alertHandling, alertsInPeriod, currentUser, get, nights, put, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
+import { alertHandling, alertsInPeriod, currentUser, get, nights, put, request, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
 import { bandFor, bandLabel, bucketFor, CHART_METRICS, renderTrendChart } from './clinical-charts.js';
 import { cell, renderAlertsTable, renderNightsTable } from './clinical-tables.js';
 import { renderThresholdsForm, thresholdsBody } from './clinical-thresholds.js';
@@ -208,6 +208,25 @@ async function loadThresholds(id) {
     throw err;
   }
 }
+
+$('review-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const id = state.patientId;
+  const note = $('review-note').value.trim();
+  const outcome = $('review-outcome').value.trim();
+  if (!id || !note) return;
+  try {
+    await request('POST', `/api/patients/${encodeURIComponent(id)}/reviews`, outcome ? { note, outcome } : { note });
+    if (state.patientId !== id) return;
+    $('review-note').value = '';
+    $('review-outcome').value = '';
+    await loadTelemonitoring(id);
+    $('review-status').textContent = `Review recorded ${new Date().toLocaleTimeString()}.`;
+    document.body.dataset.reviewsSaved = String(Number(document.body.dataset.reviewsSaved ?? 0) + 1);
+  } catch (err) {
+    $('review-status').textContent = `Not recorded: ${err.message}`;
+  }
+});
 
 $('thresholds-form').addEventListener('submit', async (event) => {
   event.preventDefault();
