@@ -46,6 +46,11 @@ export async function provision(url: string, counts: { load: number; capacity: n
          SELECT 'Bench ' || $1 || '-' || i, $2, $3 FROM generate_series(1, $4::int) AS i RETURNING id`,
         [prefix, profile, team.id, count],
       );
+      // Under telemonitoring: the rules run only for patients with an active episode.
+      await pool.query(
+        `INSERT INTO episodes (patient_id, indication, prescriber_id, start_date) SELECT p, 'niv', $2, current_date FROM unnest($1::uuid[]) AS p`,
+        [rows.map((r) => r.id), physician.id],
+      );
       const ids = rows.map((_, i) => `${prefix}-${run}-${String(i + 1).padStart(5, '0')}`);
       await pool.query(
         `INSERT INTO devices (device_id, kind, patient_id, secret_hash)

@@ -22,6 +22,7 @@ const PHYSICIAN_NAME = 'Dr Anne Leroy';
 const ACK_NOTE = 'Called the patient: probe had slipped, refitted';
 const RESOLVE_NOTE = 'SpO2 back at 90 % after refitting';
 const PULSE_NOTE = 'Fever since yesterday, GP informed';
+const REVIEW_NOTES = ['Nights stable, leak normal.', 'Leak rising over 3 nights: mask to refit.'];
 
 /**
  * The value the SpO2 chart's target band spans, read back from the SVG: the y-axis labels give
@@ -98,6 +99,13 @@ describe('physician pages (headless Chromium)', () => {
     alerts.twoMonthsAgo = await past(60);
     alerts.fourMonthsAgo = await past(120);
 
+    // Two reviews of the data, by the nurse then the physician (newest first on the page).
+    for (const [i, token] of [team.nurse.token, team.physician.token].entries()) {
+      const body = i === 0 ? { note: REVIEW_NOTES[0] } : { note: REVIEW_NOTES[1], outcome: 'call the patient' };
+      expect((await api(t.url, 'POST', `/api/patients/${team.patient.id}/reviews`, token, body)).status).toBe(201);
+      await t.pool.query(`UPDATE reviews SET at = now() - make_interval(days => $2) WHERE patient_id = $1 AND note = $3`, [team.patient.id, 3 - i, body.note]);
+    }
+
     dir = await mkdtemp(join(tmpdir(), 'tm-clinical-chromium-'));
     context = await chromium.launchPersistentContext(dir, {
       executablePath: CHROMIUM,
@@ -157,7 +165,7 @@ describe('physician pages (headless Chromium)', () => {
 
   it('saves the thresholds form: stored, served by GET thresholds, and the band moves', async () => {
     const before = await bandValues(spo2Chart());
-    const field = (rule: string) => page.locator('#thresholds-form fieldset', { has: page.locator('legend', { hasText: new RegExp(`^${rule.replace('.', '\\.')}$`) }) }).getByLabel('threshold');
+    const field = (rule: string) => page.locator(`#thresholds-form fieldset[data-rule="${rule}"]`).getByLabel('threshold');
     await field('spo2.low').fill('86');
     await field('pulse.high').fill('130');
     await page.getByRole('button', { name: 'Save thresholds' }).click();
@@ -173,7 +181,56 @@ describe('physician pages (headless Chromium)', () => {
     expect(after.low).toBeLessThan(before.low);
     await expect(page.locator('figure[data-metric="pulseRate"] svg rect.target-band').getAttribute('data-high')).resolves.toBe('130');
     // The overridden parameter is marked in the form.
-    await expect(page.locator('#thresholds-form fieldset', { has: page.locator('legend', { hasText: /^spo2\.low$/ }) }).textContent()).resolves.toContain('threshold *');
+    await expect(page.locator('#thresholds-form fieldset[data-rule="spo2.low"]').textContent()).resolves.toContain('threshold *');
+  });
+
+  it('shows the telemonitoring status, the reviews, and the silent-device alert locked with its reason', async () => {
+    await expect(page.locator('#episode-status').textContent()).resolves.toBe('Under telemonitoring since 2026-01-01 (home non-invasive ventilation) — alerts on.');
+    await expect(page.locator('#episode-status').getAttribute('data-alerts')).resolves.toBe('on');
+    const reviews = page.locator('#reviews table tbody tr');
+    await expect(reviews.count()).resolves.toBe(2);
+    await expect(reviews.nth(0).locator('td').allTextContents()).resolves.toEqual([expect.any(String), REVIEW_NOTES[1], 'call the patient']);
+    await expect(reviews.nth(1).locator('td').nth(1).textContent()).resolves.toBe(REVIEW_NOTES[0]);
+    const silent = page.locator('#thresholds-form fieldset[data-rule="device.silent"]');
+    await expect(silent.locator('legend').textContent()).resolves.toBe('Device silent');
+    const onOff = silent.getByLabel('Alert on (locked)');
+    await expect(onOff.isChecked()).resolves.toBe(true);
+    await expect(onOff.isDisabled()).resolves.toBe(true);
+    await expect(silent.locator('.locked-reason').textContent()).resolves.toContain('cannot be switched off');
+    await expect(silent.getByLabel('Information after (hours without data)').inputValue()).resolves.toBe('24');
+    await expect(silent.textContent()).resolves.not.toMatch(/enabled|AfterHours|device\.silent/);
+    await silent.screenshot({ path: join(ARTIFACTS, 'clinical-thresholds-locked.png') });
+    // Saving the form leaves the silent-device alert on (the locked box is not sent as a change).
+    await page.getByRole('button', { name: 'Save thresholds' }).click();
+    await page.locator('body[data-thresholds-saved="2"]').waitFor({ timeout: 10000 });
+    const stored = await t.pool.query(`SELECT settings FROM patient_thresholds WHERE patient_id = $1`, [team.patient.id]);
+    expect(stored.rows[0].settings['device.silent']).toBeUndefined();
+  });
+
+  it('a patient registered without an episode: "no active episode — alerts off", nothing locked; a review recorded from the page', async () => {
+    const other = await t.ctx.newPatient(team.team.id, 'standard', { episode: false });
+    await page.goto(`${t.url}/patient.html?patient=${other.id}`);
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: 20000 });
+    await expect(page.locator('#episode-status').getAttribute('data-alerts')).resolves.toBe('off');
+    await expect(page.locator('#episode-status').textContent()).resolves.toMatch(/^No active episode — alerts off\./);
+    await expect(page.locator('#reviews').textContent()).resolves.toBe('No review recorded yet.');
+    await expect(page.locator('#thresholds-form [data-locked]').count()).resolves.toBe(0);
+    // Recording a review from the page: stored with its author, listed at once.
+    await page.getByLabel('Your analysis of the data').fill('First look: no data yet, device to be checked.');
+    await page.getByLabel('Outcome (optional)').fill('call the patient');
+    await page.getByRole('button', { name: 'Record review' }).click();
+    await page.locator('body[data-reviews-saved="1"]').waitFor({ timeout: 10000 });
+    await expect(page.locator('#reviews table tbody tr td').allTextContents()).resolves.toEqual([
+      expect.any(String),
+      'First look: no data yet, device to be checked.',
+      'call the patient',
+    ]);
+    const stored = await t.pool.query(`SELECT author_id, note, outcome FROM reviews WHERE patient_id = $1`, [other.id]);
+    expect(stored.rows).toEqual([{ author_id: team.physician.id, note: 'First look: no data yet, device to be checked.', outcome: 'call the patient' }]);
+    await expect(page.getByLabel('Your analysis of the data').inputValue()).resolves.toBe('');
+    await page.screenshot({ path: join(ARTIFACTS, 'clinical-patient-no-episode.png'), fullPage: true });
+    await page.goto(`${t.url}/patient.html?patient=${team.patient.id}`);
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: 20000 });
   });
 
   it('switches to 30 and 90 days: nights, daily buckets, the older alerts of the period, the band kept', async () => {

@@ -105,13 +105,35 @@ export class TestContext {
     return ((await res.json()) as { accessToken: string }).accessToken;
   }
 
-  async newPatient(careTeamId: string, profile: 'hypercapnic' | 'standard' = 'hypercapnic'): Promise<{ id: string }> {
+  /**
+   * A patient under telemonitoring: with an active episode (the rules run only then), unless
+   * `episode: false` (a patient registered, not yet prescribed).
+   */
+  async newPatient(careTeamId: string, profile: 'hypercapnic' | 'standard' = 'hypercapnic', opts: { episode?: boolean } = {}): Promise<{ id: string }> {
     const { rows } = await this.pool.query(
       `INSERT INTO patients (display_name, profile, care_team_id) VALUES ($1, $2, $3) RETURNING id`,
       [`Patient ${randomUUID().slice(0, 6)}`, profile, careTeamId],
     );
+    if (opts.episode !== false) await this.startEpisode(rows[0].id);
     return rows[0];
   }
+
+  /**
+   * An active episode for the patient, prescribed by the context's prescriber: a physician in no
+   * care team, so that no team gains a member (escalations name the team's physicians).
+   */
+  async startEpisode(patientId: string, startDate = '2026-01-01'): Promise<{ id: string }> {
+    this.prescriber ??= this.pool
+      .query(`INSERT INTO users (username, password_hash, role) VALUES ($1, $2, 'physician') RETURNING id`, [`prescriber-${randomUUID().slice(0, 8)}`, `!${randomUUID()}`])
+      .then((r) => r.rows[0].id as string);
+    const { rows } = await this.pool.query(
+      `INSERT INTO episodes (patient_id, indication, prescriber_id, start_date) VALUES ($1, 'niv', $2, $3) RETURNING id`,
+      [patientId, await this.prescriber, startDate],
+    );
+    return rows[0];
+  }
+
+  private prescriber: Promise<string> | undefined;
 
   /** A registered, active device with a known secret (for MQTT credentials). */
   async newDevice(patientId: string, kind: 'oximeter' | 'ventilator' = 'oximeter'): Promise<{ deviceId: string; secret: string }> {
@@ -124,8 +146,11 @@ export class TestContext {
     return { deviceId, secret };
   }
 
-  /** A care team with a nurse, a physician and one hypercapnic patient with an oximeter. */
-  async newTeamWithPatient(): Promise<{
+  /**
+   * A care team with a nurse, a physician and one hypercapnic patient with an oximeter, under
+   * telemonitoring (an active episode) unless `episode: false`.
+   */
+  async newTeamWithPatient(opts: { episode?: boolean } = {}): Promise<{
     team: { id: string; name: string };
     nurse: TestUser;
     physician: TestUser;
@@ -135,7 +160,7 @@ export class TestContext {
     const team = await this.newCareTeam();
     const nurse = await this.newUser('nurse', [team.id]);
     const physician = await this.newUser('physician', [team.id]);
-    const patient = await this.newPatient(team.id);
+    const patient = await this.newPatient(team.id, 'hypercapnic', opts);
     const device = await this.newDevice(patient.id);
     return { team, nurse, physician, patient, device };
   }

@@ -23,7 +23,9 @@ const KIND_PREFIX: Record<DeviceKind, string> = { oximeter: 'OX', ventilator: 'V
 
 /**
  * Registers the simulated patients and their devices through the admin REST API
- * (POST /api/care-teams, /api/patients, /api/devices) and returns the credentials to keep.
+ * (POST /api/care-teams, /api/patients, /api/devices; an active episode for each new patient,
+ * prescribed by a physician of the care team: POST /api/users, /api/patients/:id/episodes) and
+ * returns the credentials to keep.
  * Patients already in `existing` with the same scenario and profile are reused as they are.
  */
 export async function provision(o: ProvisionOptions): Promise<SimCredentials> {
@@ -40,6 +42,27 @@ export async function provision(o: ProvisionOptions): Promise<SimCredentials> {
     careTeamId = team.id;
     o.log?.(`care team ${careTeamId} created`);
   }
+  // The rules run only for patients under telemonitoring (CONTRACT.md §6): each new patient gets
+  // an active episode, prescribed by a physician of the simulator's care team created for this run.
+  let prescriber: { id: string; client: RestClient } | undefined;
+  const teamId = careTeamId;
+  const prescribe = async (patientId: string) => {
+    if (!prescriber) {
+      const username = `sim-prescriber-${tag}-${randomBytes(3).toString('hex')}`;
+      const password = randomBytes(24).toString('base64url');
+      const user = await api.request<{ id: string }>('POST', '/api/users', { username, password, role: 'physician', careTeamIds: [teamId], displayName: 'Simulator prescriber' });
+      const client = new RestClient(api.baseUrl);
+      await client.login(username, password);
+      prescriber = { id: user.id, client };
+    }
+    // Yesterday (UTC): never after today in the patient's zone.
+    const startDate = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await prescriber.client.request('POST', `/api/patients/${patientId}/episodes`, {
+      indication: 'niv', // the simulator's patients are in chronic respiratory failure under NIV
+      prescriberId: prescriber.id,
+      startDate,
+    });
+  };
   const kept = new Map<number, ProvisionedPatient>();
   for (const p of reuse?.patients ?? []) kept.set(p.index, p);
   const patients: ProvisionedPatient[] = [];
@@ -57,6 +80,7 @@ export async function provision(o: ProvisionOptions): Promise<SimCredentials> {
       careTeamId,
       profile: plan.profile,
     });
+    await prescribe(patient.id);
     const devices: ProvisionedPatient['devices'] = [];
     for (const kind of kinds) {
       // a fresh suffix each time: a re-provisioned index never collides with its predecessor

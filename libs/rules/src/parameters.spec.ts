@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { RULE_IDS } from '#domain';
-import { defaultSettings, effectiveSettings, PARAMETER_RANGES, validateOverrides } from './parameters.js';
+import { defaultSettings, disablesMandatoryRule, effectiveSettings, PARAMETER_RANGES, validateOverrides, withMandatoryRules } from './parameters.js';
 
 describe('defaults per profile', () => {
   it.each([
@@ -82,5 +82,24 @@ describe('validateOverrides', () => {
   ] as const)('spo2.low vs spo2.high_on_o2, %s', (_name, profile, raw, ok) => {
     const r = validateOverrides(profile, raw);
     expect(r.ok ? [] : r.errors).toEqual(ok ? [] : ['spo2.low.threshold must be below spo2.high_on_o2.threshold']);
+  });
+});
+
+describe('mandatory rules (device.silent while an episode is active)', () => {
+  it('finds an override that switches a mandatory rule off, and only that', () => {
+    expect(disablesMandatoryRule({ 'device.silent': { enabled: false } })).toEqual(['device.silent']);
+    expect(disablesMandatoryRule({ 'device.silent': { enabled: true, infoAfterHours: 12 } })).toEqual([]);
+    expect(disablesMandatoryRule({ 'spo2.low': { enabled: false } })).toEqual([]);
+    expect(disablesMandatoryRule({})).toEqual([]);
+  });
+
+  it('runs a mandatory rule whatever was saved, keeping its other parameters and every other rule', () => {
+    const saved = { 'device.silent': { enabled: false, infoAfterHours: 12 }, 'spo2.low': { enabled: false } };
+    const forced = withMandatoryRules(saved);
+    expect(forced).toEqual({ 'device.silent': { infoAfterHours: 12 }, 'spo2.low': { enabled: false } });
+    expect(effectiveSettings('standard', forced)['device.silent']).toEqual({ enabled: true, infoAfterHours: 12, warningAfterHours: 72 });
+    expect(saved['device.silent'].enabled).toBe(false); // not mutated
+    const untouched = { 'spo2.low': { threshold: 90 } };
+    expect(withMandatoryRules(untouched)).toBe(untouched);
   });
 });

@@ -81,6 +81,32 @@ export function effectiveSettings(profile: PatientProfile, overrides: RuleOverri
   return out as unknown as RuleSettings;
 }
 
+/**
+ * Rules that cannot be switched off while the patient is under telemonitoring (an active episode,
+ * CONTRACT.md §6): a silent device is a blind spot the operator must always be told about.
+ */
+export const MANDATORY_RULE_IDS: readonly RuleId[] = ['device.silent'];
+
+/** Whether these overrides switch a mandatory rule off. */
+export function disablesMandatoryRule(overrides: RuleOverrides): RuleId[] {
+  return MANDATORY_RULE_IDS.filter((rule) => (overrides[rule] as { enabled?: boolean } | undefined)?.enabled === false);
+}
+
+/**
+ * The overrides the rules run with under telemonitoring: a mandatory rule is on, whatever was
+ * saved (an "off" saved while no episode was active does not survive the next episode).
+ */
+export function withMandatoryRules(overrides: RuleOverrides): RuleOverrides {
+  const off = disablesMandatoryRule(overrides);
+  if (off.length === 0) return overrides;
+  const out: Record<string, object> = { ...overrides };
+  for (const rule of off) {
+    const { enabled: _ignored, ...rest } = overrides[rule] as { enabled?: boolean };
+    out[rule] = rest;
+  }
+  return out as RuleOverrides;
+}
+
 type Range = { min: number; max: number; integer?: boolean } | 'boolean';
 
 const pointRanges = (threshold: { min: number; max: number }): Record<keyof PointRuleParams, Range> => ({

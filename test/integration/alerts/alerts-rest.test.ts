@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { AlertView } from '#domain';
+import { AlertJobsService } from '../../../apps/server/src/alerts/alert-jobs.service.js';
 import { api, startTestApp, type TestApp } from '../../support/test-app.js';
 import { alertsOf, HOUR, ingest, samples, SECOND } from './alert-fixtures.js';
 
@@ -227,6 +228,38 @@ describe('REST: alerts and thresholds', () => {
       }
       const after = await api<{ overrides: object }>(t.url, 'GET', path, physician.token);
       expect(after.body.overrides).toEqual(saved);
+    });
+
+    it('device.silent is mandatory while an episode is active: 422 RULE_MANDATORY, nothing changed; allowed without an active episode', async () => {
+      const { physician, patient } = await t.ctx.newTeamWithPatient();
+      const path = `/api/patients/${patient.id}/thresholds`;
+      const saved = { 'device.silent': { infoAfterHours: 12, warningAfterHours: 48 }, 'spo2.low': { threshold: 90 } };
+      expect((await api(t.url, 'PUT', path, physician.token, saved)).status).toBe(200);
+      const view = await api<{ locked: { rule: string; parameter: string; reason: string }[] }>(t.url, 'GET', path, physician.token);
+      expect(view.body.locked).toEqual([{ rule: 'device.silent', parameter: 'enabled', reason: expect.stringContaining('Mandatory') }]);
+      const audits = async () => Number((await t.pool.query(`SELECT count(*) FROM audit_log WHERE action = 'thresholds.update' AND outcome = 'success' AND patient_id = $1`, [patient.id])).rows[0].count);
+      expect(await audits()).toBe(1);
+      for (const off of [{ 'device.silent': { enabled: false } }, { ...saved, 'device.silent': { infoAfterHours: 6, warningAfterHours: 24, enabled: false }, 'spo2.low': { threshold: 86 } }]) {
+        const res = await api<ErrorBody>(t.url, 'PUT', path, physician.token, off);
+        expect([res.status, res.body.error.code]).toEqual([422, 'RULE_MANDATORY']);
+      }
+      expect((await api<{ overrides: object }>(t.url, 'GET', path, physician.token)).body.overrides).toEqual(saved);
+      expect(await audits()).toBe(1);
+      // Enabled explicitly is no change of the rule: accepted.
+      expect((await api(t.url, 'PUT', path, physician.token, { 'device.silent': { enabled: true } })).status).toBe(200);
+      // The episode ends: the rules no longer run, nothing is mandatory.
+      const episode = (await t.pool.query(`SELECT id FROM episodes WHERE patient_id = $1 AND status = 'active'`, [patient.id])).rows[0].id;
+      expect((await api(t.url, 'POST', `/api/episodes/${episode}/end`, physician.token, { reason: 'end of prescription' })).status).toBe(200);
+      expect((await api<{ locked: unknown[] }>(t.url, 'GET', path, physician.token)).body.locked).toEqual([]);
+      const off = await api<{ effective: Record<string, { enabled: boolean }> }>(t.url, 'PUT', path, physician.token, { 'device.silent': { enabled: false } });
+      expect(off.status).toBe(200);
+      expect(off.body.effective['device.silent']!.enabled).toBe(false);
+      // A new episode: the "off" saved meanwhile does not survive it (the rules run with device.silent on), and cannot be saved again.
+      expect((await api(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, { indication: 'niv', prescriberId: physician.id, startDate: '2026-12-01' })).status).toBe(201);
+      expect((await api<{ effective: Record<string, { enabled: boolean }> }>(t.url, 'GET', path, physician.token)).body.effective['device.silent']!.enabled).toBe(true);
+      expect((await api(t.url, 'PUT', path, physician.token, { 'device.silent': { enabled: false } })).status).toBe(422);
+      await t.pool.query(`UPDATE devices SET last_seen_at = now() - interval '30 hours' WHERE patient_id = $1`, [patient.id]);
+      expect((await t.app.get(AlertJobsService).checkSilentDevices(new Date(), { patientIds: [patient.id] })).raised).toBe(1);
     });
 
     it('a new threshold takes effect on the next sample', async () => {

@@ -44,7 +44,7 @@ describe('telemonitoring episodes', () => {
     (await t.pool.query(`SELECT actor_id, target_id, outcome, details FROM audit_log WHERE patient_id = $1 AND action = $2 ORDER BY id`, [patientId, action])).rows;
 
   it('a physician starts one; a second while it is active is 409 EPISODE_ALREADY_ACTIVE; the creation is audited', async () => {
-    const { physician, patient } = await t.ctx.newTeamWithPatient();
+    const { physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
     const body = { indication: 'niv', prescriberId: physician.id, startDate: '2026-11-01', plannedEndDate: '2027-04-30' };
     const res = await api<Episode>(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, body);
     expect(res.status).toBe(201);
@@ -63,7 +63,7 @@ describe('telemonitoring episodes', () => {
   });
 
   it('a nurse can neither start nor end one (403), but may list them', async () => {
-    const { nurse, physician, patient } = await t.ctx.newTeamWithPatient();
+    const { nurse, physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
     const body = { indication: 'niv', prescriberId: physician.id, startDate: '2026-11-01' };
     expect((await api(t.url, 'POST', `/api/patients/${patient.id}/episodes`, nurse.token, body)).status).toBe(403);
     expect(await episodeCount(patient.id)).toBe(0);
@@ -80,7 +80,7 @@ describe('telemonitoring episodes', () => {
     ['impossible date', { startDate: '2026-02-30' }],
     ['date with a time', { startDate: '2026-11-01T00:00:00Z' }],
   ])('a bad body (%s) is 400 and creates nothing', async (_case, change) => {
-    const { physician, patient } = await t.ctx.newTeamWithPatient();
+    const { physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
     const body = { indication: 'niv', prescriberId: physician.id, startDate: '2026-11-01', ...change };
     const res = await api<{ error: { code: string } }>(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, body);
     expect(res.status).toBe(400);
@@ -89,7 +89,7 @@ describe('telemonitoring episodes', () => {
   });
 
   it('a planned end before the start is 400 EPISODE_DATES_INVALID', async () => {
-    const { physician, patient } = await t.ctx.newTeamWithPatient();
+    const { physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
     const res = await api<{ error: { code: string } }>(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, {
       indication: 'niv',
       prescriberId: physician.id,
@@ -101,7 +101,7 @@ describe('telemonitoring episodes', () => {
   });
 
   it("the prescriber must be an active physician of the patient's care team (else 400 PRESCRIBER_INVALID)", async () => {
-    const { team, nurse, physician, patient } = await t.ctx.newTeamWithPatient();
+    const { team, nurse, physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
     const elsewhere = await t.ctx.newUser('physician', [(await t.ctx.newCareTeam()).id]);
     const retired = await t.ctx.newUser('physician', [team.id]);
     await t.pool.query(`UPDATE users SET active = false WHERE id = $1`, [retired.id]);
@@ -113,7 +113,7 @@ describe('telemonitoring episodes', () => {
   });
 
   it('an admin of the care team may start one for a physician of the team', async () => {
-    const { team, physician, patient } = await t.ctx.newTeamWithPatient();
+    const { team, physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
     const admin = await t.ctx.newUser('admin', [team.id]);
     const res = await api<Episode>(t.url, 'POST', `/api/patients/${patient.id}/episodes`, admin.token, { indication: 'niv+oxygen', prescriberId: physician.id, startDate: '2026-11-01' });
     expect(res.status).toBe(201);
@@ -121,8 +121,8 @@ describe('telemonitoring episodes', () => {
   });
 
   it('a patient the caller may not see is 404 on every route, and nothing changes', async () => {
-    const { physician, patient } = await t.ctx.newTeamWithPatient();
-    const other = await t.ctx.newTeamWithPatient();
+    const { physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
+    const other = await t.ctx.newTeamWithPatient({ episode: false });
     const created = await api<Episode>(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, { indication: 'niv', prescriberId: physician.id, startDate: '2026-11-01' });
     const outsider = other.physician.token;
     expect((await api(t.url, 'POST', `/api/patients/${patient.id}/episodes`, outsider, { indication: 'niv', prescriberId: other.physician.id, startDate: '2026-11-01' })).status).toBe(404);
@@ -136,7 +136,7 @@ describe('telemonitoring episodes', () => {
   });
 
   it('ends an episode (200, audited); ending it again is 409; then a new one may start', async () => {
-    const { physician, patient } = await t.ctx.newTeamWithPatient();
+    const { physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
     const start = minusDays(todayLocal(), 10);
     const created = await api<Episode>(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, { indication: 'niv', prescriberId: physician.id, startDate: start });
     const future = await api<{ error: { code: string } }>(t.url, 'POST', `/api/episodes/${created.body.id}/end`, physician.token, { reason: 'x', endDate: '2099-01-01' });
@@ -153,7 +153,7 @@ describe('telemonitoring episodes', () => {
   });
 
   it('two concurrent starts: one 201, one 409 (the partial unique index decides)', async () => {
-    const { physician, patient } = await t.ctx.newTeamWithPatient();
+    const { physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
     const body = { indication: 'niv', prescriberId: physician.id, startDate: '2026-11-01' };
     const results = await Promise.all([1, 2, 3].map(() => api(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, body)));
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
@@ -169,7 +169,7 @@ describe('telemonitoring episodes', () => {
       );
 
     it('lists the months from the start date, oldest first, month 2 from the same day a month later', async () => {
-      const { physician, patient } = await t.ctx.newTeamWithPatient();
+      const { physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
       const start = minusDays(todayLocal(), 45);
       const created = await api<Episode>(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, { indication: 'niv', prescriberId: physician.id, startDate: start });
       const months = (await api<{ months: ComplianceMonth[] }>(t.url, 'GET', `/api/episodes/${created.body.id}/compliance`, physician.token)).body.months;
@@ -181,7 +181,7 @@ describe('telemonitoring episodes', () => {
     });
 
     it('exactly half: 15 of 30 days is not met, 16 is (a 30-day month 1)', async () => {
-      const { physician, patient, device } = await t.ctx.newTeamWithPatient();
+      const { physician, patient, device } = await t.ctx.newTeamWithPatient({ episode: false });
       // A start date whose month 1 has exactly 30 days, long enough ago to be complete.
       let start = minusDays(todayLocal(), 40);
       while (DateTime.fromISO(start).plus({ months: 1 }).diff(DateTime.fromISO(start), 'days').days !== 30) start = minusDays(start, 1);
@@ -197,7 +197,7 @@ describe('telemonitoring episodes', () => {
     });
 
     it('an ended episode counts no day after its end; a session alone makes a day with data, as in /days', async () => {
-      const { physician, nurse, patient } = await t.ctx.newTeamWithPatient();
+      const { physician, nurse, patient } = await t.ctx.newTeamWithPatient({ episode: false });
       const vent = await t.ctx.newDevice(patient.id, 'ventilator');
       const start = minusDays(todayLocal(), 12);
       const created = await api<Episode>(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, { indication: 'niv', prescriberId: physician.id, startDate: start });

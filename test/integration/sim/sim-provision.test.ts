@@ -26,6 +26,14 @@ describe('--provision through the REST API, then devices connect with their own 
     );
     expect(rows).toHaveLength(ids.length);
     expect(new Set(rows.map((r) => r.care_team_id))).toEqual(new Set([creds.careTeamId]));
+    // Under telemonitoring (the rules run only then): one active episode each, prescribed by a physician of the team.
+    const episodes = await t.pool.query(
+      `SELECT e.patient_id, u.role, m.care_team_id FROM episodes e JOIN users u ON u.id = e.prescriber_id
+         LEFT JOIN user_care_teams m ON m.user_id = u.id WHERE e.status = 'active' AND e.patient_id = ANY($1::uuid[])`,
+      [creds.patients.map((p) => p.patientId)],
+    );
+    expect(episodes.rows.map((r) => r.patient_id).sort()).toEqual(creds.patients.map((p) => p.patientId).sort());
+    expect(new Set(episodes.rows.map((r) => `${r.role} ${r.care_team_id}`))).toEqual(new Set([`physician ${creds.careTeamId}`]));
 
     const file = join(dir, 'creds.json');
     await writeCredentials(file, creds);

@@ -5,6 +5,13 @@
 //   from the default), a parameter put back to its default is dropped;
 // - or a flat object of numbers: one input per key, PUT back as the same flat object.
 import { cell } from './clinical-tables.js';
+import { ruleLabel } from './format.js';
+
+// Parameters the server says may not be changed now (view.locked: device.silent while the
+// patient is under telemonitoring): shown checked and disabled, with the reason.
+// Clinical labels where this form has them (the silent-device alert); other parameters keep their names.
+const PARAM_LABELS = { 'device.silent': { enabled: 'Alert on', infoAfterHours: 'Information after (hours without data)', warningAfterHours: 'Warning after (hours without data)' } };
+const lockOf = (view, rule, param) => (Array.isArray(view?.locked) ? view.locked.find((l) => l.rule === rule && l.parameter === param) : undefined);
 
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -31,12 +38,22 @@ export function renderThresholdsForm(form, view) {
   if (nested) {
     for (const [rule, params] of Object.entries(view.effective)) {
       const fieldset = document.createElement('fieldset');
-      fieldset.append(cell('legend', rule));
+      fieldset.dataset.rule = rule;
+      fieldset.append(cell('legend', ruleLabel(rule)));
       for (const [param, value] of Object.entries(params)) {
         if (typeof value !== 'number' && typeof value !== 'boolean') continue;
         const label = document.createElement('label');
+        const lock = lockOf(view, rule, param);
         const overridden = view.overrides?.[rule]?.[param] !== undefined;
-        label.append(`${param}${overridden ? ' *' : ''} `, input(`${rule}\u0000${param}`, value, view.defaults?.[rule]?.[param]));
+        const field = input(`${rule}\u0000${param}`, value, view.defaults?.[rule]?.[param]);
+        if (lock) {
+          field.disabled = true;
+          field.dataset.locked = 'true';
+          label.append('Alert on (locked) ', field);
+          fieldset.append(label, cell('p', lock.reason, 'locked-reason'));
+          continue;
+        }
+        label.append(`${PARAM_LABELS[rule]?.[param] ?? param}${overridden ? ' *' : ''} `, field);
         fieldset.append(label);
       }
       form.append(fieldset);

@@ -4,6 +4,7 @@ import { AlertStore, isNewCritical } from './alert-store.js';
 import { ago, clockTime, formatValue, ruleLabel, SEVERITY_LABEL, STATUS_LABEL } from './format.js';
 import { beep, setConnection, showBanner, unlockAudio } from './cues.js';
 import { sparkline } from './sparkline.js';
+import { renderPatientList, summary } from './console-patients.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'tm.console.token';
@@ -24,6 +25,7 @@ const state = {
   patients: new Map(), // id → displayName
   patientsLoadedAt: 0,
   trends: new Map(), // patientId → { at, spo2, pulse }
+  alertsOff: new Set(), // patients without an active episode (from the patient list)
   everConnected: false,
   syncing: null,
   sound: true,
@@ -97,6 +99,25 @@ function renew() {
     }
   })();
   return state.renewing;
+}
+
+/** The patient list with its flags (alerts off, transmission check, review overdue); an audited read, so every 5 minutes. */
+async function loadPatientList() {
+  try {
+    const { status, body } = await api('/api/telemonitoring/patients');
+    if (status !== 200 || !Array.isArray(body)) {
+      $('patients-status').textContent = `Patient list unavailable (${body?.error?.message ?? status}).`;
+      return;
+    }
+    renderPatientList($('patients-body'), body);
+    state.alertsOff = new Set(body.filter((r) => !r.alertsOn).map((r) => r.patientId));
+    render();
+    $('patients-summary').textContent = `(${summary(body)})`;
+    $('patients-status').textContent = body.length ? '' : 'No patient in your care teams.';
+    document.body.dataset.patientsLoaded = String(Number(document.body.dataset.patientsLoaded ?? 0) + 1);
+  } catch {
+    $('patients-status').textContent = 'Patient list unavailable: server unreachable.';
+  }
 }
 
 async function loadPatients(force = false) {
@@ -283,6 +304,13 @@ function render() {
     const th = document.createElement('th');
     th.scope = 'row';
     th.textContent = patientName(alert.patientId);
+    // Left open when the patient's episode ended: the rules no longer run for this patient.
+    if (state.alertsOff.has(alert.patientId)) {
+      const off = document.createElement('small');
+      off.className = 'message alerts-off';
+      off.textContent = 'No active episode — alerts off';
+      th.appendChild(off);
+    }
     tr.appendChild(th);
     const rule = cell(tr, ruleLabel(alert.rule) + (alert.escalated ? ' · escalated' : '') + (alert.occurrences > 1 ? ` ×${alert.occurrences}` : ''));
     if (alert.message) {
@@ -439,6 +467,9 @@ function resetBoard() {
   state.patientsLoadedAt = 0;
   state.trends = new Map();
   state.highlighted = new Set();
+  state.alertsOff = new Set();
+  $('patients-body').replaceChildren();
+  $('patients-summary').textContent = '';
   render();
 }
 
@@ -450,6 +481,7 @@ function start() {
   $('who-name').textContent = state.username ?? '';
   connect();
   void loadPatients(true);
+  void loadPatientList();
   render();
   $('alerts-table').focus();
 }
@@ -478,6 +510,7 @@ function init() {
   setInterval(() => render(), 15000);
   setInterval(() => {
     if (state.socket?.connected) void sync('periodic');
+    if (state.token) void loadPatientList();
   }, RESYNC_EVERY_MS);
   if (state.token) {
     scheduleRenew();

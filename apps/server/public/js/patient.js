@@ -1,5 +1,5 @@
-// The physician's patient page: trends (SpO2, pulse, respiratory rate), nights, alerts, thresholds.
-import { alertHandling, alertsInPeriod, currentUser, get, nights, put, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
+// The physician's patient page: telemonitoring status, trends (SpO2, pulse, respiratory rate), nights, alerts, reviews, thresholds.
+import { alertHandling, alertsInPeriod, currentUser, get, nights, put, request, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
 import { bandFor, bandLabel, bucketFor, CHART_METRICS, renderTrendChart } from './clinical-charts.js';
 import { cell, renderAlertsTable, renderNightsTable } from './clinical-tables.js';
 import { renderThresholdsForm, thresholdsBody } from './clinical-thresholds.js';
@@ -103,6 +103,7 @@ async function loadPatient() {
     nights(id, Math.min(state.days, 92)),
     alertsInPeriod(id, from, to),
     alertHandling(id, from, to),
+    loadTelemonitoring(id),
   ]);
   if (state.patientId !== id) return; // another patient was chosen meanwhile
   const [, ...rest] = results;
@@ -152,6 +153,46 @@ function renderCharts() {
   });
 }
 
+const INDICATION_LABEL = { niv: 'home non-invasive ventilation', oxygen: 'long-term oxygen therapy', 'niv+oxygen': 'ventilation and oxygen therapy' };
+
+/** Whether the patient is under telemonitoring (alerts on), and the reviews of the data. */
+async function loadTelemonitoring(id) {
+  const status = $('episode-status');
+  const [episodes, reviews] = await Promise.allSettled([
+    get(`/api/patients/${encodeURIComponent(id)}/episodes`),
+    get(`/api/patients/${encodeURIComponent(id)}/reviews`),
+  ]);
+  if (state.patientId !== id) return;
+  if (episodes.status === 'fulfilled') {
+    const active = episodes.value.find((e) => e.status === 'active');
+    status.className = active ? 'episode-on' : 'episode-off';
+    status.textContent = active
+      ? `Under telemonitoring since ${active.startDate} (${INDICATION_LABEL[active.indication] ?? active.indication}) — alerts on.`
+      : 'No active episode — alerts off. Readings are still stored; a physician starts an episode of telemonitoring to turn the alerts on.';
+    status.dataset.alerts = active ? 'on' : 'off';
+  } else status.textContent = `Telemonitoring status unavailable (${episodes.reason.message}).`;
+  const box = $('reviews');
+  if (reviews.status !== 'fulfilled') {
+    box.textContent = `Reviews unavailable (${reviews.reason.message}).`;
+    return;
+  }
+  box.replaceChildren();
+  if (reviews.value.length === 0) {
+    box.append(cell('p', 'No review recorded yet.', 'muted'));
+    return;
+  }
+  const table = document.createElement('table');
+  const head = table.createTHead().insertRow();
+  for (const label of ['Date', 'Analysis', 'Outcome']) head.append(cell('th', label));
+  const body = table.createTBody();
+  for (const r of reviews.value) {
+    const tr = body.insertRow();
+    tr.dataset.reviewId = r.id;
+    tr.append(cell('td', new Date(r.at).toLocaleString()), cell('td', r.note), cell('td', r.outcome ?? '—'));
+  }
+  box.append(table);
+}
+
 async function loadThresholds(id) {
   try {
     const view = await get(`/api/patients/${encodeURIComponent(id)}/thresholds`);
@@ -167,6 +208,25 @@ async function loadThresholds(id) {
     throw err;
   }
 }
+
+$('review-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const id = state.patientId;
+  const note = $('review-note').value.trim();
+  const outcome = $('review-outcome').value.trim();
+  if (!id || !note) return;
+  try {
+    await request('POST', `/api/patients/${encodeURIComponent(id)}/reviews`, outcome ? { note, outcome } : { note });
+    if (state.patientId !== id) return;
+    $('review-note').value = '';
+    $('review-outcome').value = '';
+    await loadTelemonitoring(id);
+    $('review-status').textContent = `Review recorded ${new Date().toLocaleTimeString()}.`;
+    document.body.dataset.reviewsSaved = String(Number(document.body.dataset.reviewsSaved ?? 0) + 1);
+  } catch (err) {
+    $('review-status').textContent = `Not recorded: ${err.message}`;
+  }
+});
 
 $('thresholds-form').addEventListener('submit', async (event) => {
   event.preventDefault();

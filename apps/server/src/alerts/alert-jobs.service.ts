@@ -40,7 +40,11 @@ export class AlertJobsService {
   async escalateDue(now: Date, scope: JobScope = {}): Promise<string[]> {
     const { escalateCriticalAfterMinutes: crit, escalateWarningAfterMinutes: warn } = this.config.alerts;
     const escalated: string[] = [];
-    for (const id of await this.writes.dueForEscalation(now, crit, warn, scope.patientIds)) {
+    const due = await this.writes.dueForEscalation(now, crit, warn, scope.patientIds);
+    // An alert left open when its patient's episode ended stays until a professional handles it,
+    // but the rules no longer run for that patient: it is not escalated (docs/alert-rules.md).
+    const monitored = await this.data.patientContexts(due.map((a) => a.patientId));
+    for (const { id } of due.filter((a) => monitored.has(a.patientId))) {
       const message = await this.transactions.run<AlertEventMessage | null>(async (tx) => {
         if (!(await this.writes.markEscalated(tx.sql, id, now, crit, warn))) return null; // acknowledged meanwhile, or another scheduler did it
         return this.decisions.transition(tx, id, 'escalated', null);
@@ -66,17 +70,23 @@ export class AlertJobsService {
   async checkSilentDevices(now: Date, scope: JobScope = {}): Promise<{ raised: number; cleared: number }> {
     const ids = scope.patientIds ?? null;
     const spoke = await this.data.silentAlertsHeardAgain(ids);
+    const silent = await this.data.silentDevices(now, ids);
+    // The rules run only for patients with an active episode (the one gate: patientContexts).
+    const patients = await this.data.patientContexts([...spoke, ...silent].map((r) => r.patientId));
     let cleared = 0;
     for (const r of spoke) {
+      const patient = patients.get(r.patientId);
+      if (!patient) continue;
       const d = deviceSpokeAgain(r.deviceId, now.getTime());
-      if (await this.decisions.apply({ patientId: r.patientId, deviceId: r.deviceId, profile: r.profile }, d)) cleared++;
+      if (await this.decisions.apply({ patientId: r.patientId, deviceId: r.deviceId, profile: patient.profile }, d)) cleared++;
     }
-    const silent = await this.data.silentDevices(now, ids);
     let raised = 0;
     for (const r of silent) {
-      const settings = effectiveSettings(r.profile, this.data.parseOverrides(r.patientId, r.profile, r.settings));
+      const patient = patients.get(r.patientId);
+      if (!patient) continue;
+      const settings = effectiveSettings(patient.profile, patient.overrides);
       const d = evaluateDeviceSilence(r.deviceId, r.heard.getTime(), now.getTime(), settings);
-      if (d && (await this.decisions.apply({ patientId: r.patientId, deviceId: r.deviceId, profile: r.profile }, d))) raised++;
+      if (d && (await this.decisions.apply({ patientId: r.patientId, deviceId: r.deviceId, profile: patient.profile }, d))) raised++;
     }
     return { raised, cleared };
   }
@@ -91,6 +101,7 @@ export class AlertJobsService {
   async runNightly(now: Date, scope: JobScope = {}): Promise<number> {
     let transitions = 0;
     const ventilated = new Set(await this.data.patientsWithDevice('ventilator', scope.patientIds));
+    // nightlyForPatient reads the patient through the gate (patientContext): none without an active episode.
     for (const patientId of await this.data.patientsWithDevice('any', scope.patientIds)) {
       try {
         transitions += await this.trends.nightlyForPatient(patientId, now.getTime(), { nightRules: ventilated.has(patientId) });

@@ -114,9 +114,14 @@ export class AlertWriteRepository {
   }
 
   /** Open alerts due for escalation at `now` (critical and warning only; info never escalates). */
-  async dueForEscalation(now: Date, criticalAfterMin: number, warningAfterMin: number, patientIds?: readonly string[]): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT id::text AS id FROM alerts
+  async dueForEscalation(
+    now: Date,
+    criticalAfterMin: number,
+    warningAfterMin: number,
+    patientIds?: readonly string[],
+  ): Promise<{ id: string; patientId: string }[]> {
+    const { rows } = await this.pool.query<{ id: string; patientId: string }>(
+      `SELECT id::text AS id, patient_id AS "patientId" FROM alerts
         WHERE status = 'open' AND NOT escalated
           AND ((severity = 'critical' AND opened_at <= $1::timestamptz - make_interval(mins => $2))
             OR (severity = 'warning' AND opened_at <= $1::timestamptz - make_interval(mins => $3)))
@@ -124,7 +129,7 @@ export class AlertWriteRepository {
         ORDER BY opened_at LIMIT 500`,
       [now, criticalAfterMin, warningAfterMin, patientIds ?? null],
     );
-    return rows.map((r) => r.id);
+    return rows;
   }
 
   /** Marks the alert escalated if it still is open, unescalated and due; returns whether it did. */

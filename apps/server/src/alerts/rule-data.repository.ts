@@ -5,6 +5,7 @@ import type { PatientProfile } from '#domain';
 import {
   POINT_RULE_IDS,
   validateOverrides,
+  withMandatoryRules,
   type DailyOximetry,
   type PointRuleId,
   type RuleOverrides,
@@ -31,22 +32,36 @@ export class RuleDataRepository {
 
   constructor(@Inject(PG_POOL) readonly pool: Pool) {}
 
-  /** Patients with their stored overrides (read on every batch, so a new threshold applies to the next sample). */
+  /**
+   * THE gate of the rules (docs/alert-rules.md, "Episodes gate the rules"): the patients among
+   * `patientIds` that the rules run for, i.e. with an active telemonitoring episode now, with
+   * their stored overrides. A patient without one is absent from the map, and every rule path
+   * (point rules at ingestion, night rules on arrival and nightly, oximetry.baseline, device.silent,
+   * escalation) takes its patients from here, so it decides nothing for them; their readings are
+   * stored all the same. Read on every batch (one probe of the partial unique index
+   * episodes_one_active_per_patient per patient), so an episode that starts or ends, like a new
+   * threshold, applies from the next sample in every process: no cache to invalidate.
+   */
   async patientContexts(patientIds: readonly string[]): Promise<Map<string, PatientRuleContext>> {
     const out = new Map<string, PatientRuleContext>();
     if (patientIds.length === 0) return out;
     const { rows } = await this.pool.query<{ id: string; profile: PatientProfile; timezone: string; care_team_id: string; settings: unknown }>(
       `SELECT p.id, p.profile, p.timezone, p.care_team_id, t.settings
-         FROM patients p LEFT JOIN patient_thresholds t ON t.patient_id = p.id
+         FROM patients p
+         JOIN episodes e ON e.patient_id = p.id AND e.status = 'active'
+         LEFT JOIN patient_thresholds t ON t.patient_id = p.id
         WHERE p.id = ANY($1::uuid[])`,
-      [patientIds],
+      [[...new Set(patientIds)]],
     );
     for (const r of rows) {
-      out.set(r.id, { id: r.id, profile: r.profile, timezone: r.timezone, careTeamId: r.care_team_id, overrides: this.parseOverrides(r.id, r.profile, r.settings) });
+      // Under telemonitoring the mandatory rules (device.silent) run, whatever was saved.
+      const overrides = withMandatoryRules(this.parseOverrides(r.id, r.profile, r.settings));
+      out.set(r.id, { id: r.id, profile: r.profile, timezone: r.timezone, careTeamId: r.care_team_id, overrides });
     }
     return out;
   }
 
+  /** One patient through the gate (undefined: unknown, or no active episode: the rules decide nothing). */
   async patientContext(patientId: string): Promise<PatientRuleContext | undefined> {
     return (await this.patientContexts([patientId])).get(patientId);
   }
@@ -173,10 +188,10 @@ export class RuleDataRepository {
    * device.silent alerts whose device was heard again (after the alert's episode started) or
    * deactivated: the job clears them.
    */
-  async silentAlertsHeardAgain(patientIds: readonly string[] | null): Promise<{ deviceId: string; patientId: string; profile: PatientProfile }[]> {
-    const { rows } = await this.pool.query<{ deviceId: string; patientId: string; profile: PatientProfile }>(
-      `SELECT a.device_id AS "deviceId", a.patient_id AS "patientId", p.profile
-         FROM alerts a JOIN devices d ON d.device_id = a.device_id JOIN patients p ON p.id = a.patient_id
+  async silentAlertsHeardAgain(patientIds: readonly string[] | null): Promise<{ deviceId: string; patientId: string }[]> {
+    const { rows } = await this.pool.query<{ deviceId: string; patientId: string }>(
+      `SELECT a.device_id AS "deviceId", a.patient_id AS "patientId"
+         FROM alerts a JOIN devices d ON d.device_id = a.device_id
         WHERE a.rule = 'device.silent' AND a.status IN ('open', 'acknowledged')
           AND (NOT d.active OR d.last_seen_at > coalesce(a.episode_started_at, a.started_at))
           AND ($1::uuid[] IS NULL OR a.patient_id = ANY($1::uuid[]))`,
@@ -192,11 +207,11 @@ export class RuleDataRepository {
   async silentDevices(
     now: Date,
     patientIds: readonly string[] | null,
-  ): Promise<{ deviceId: string; patientId: string; profile: PatientProfile; settings: unknown; heard: Date }[]> {
-    const { rows } = await this.pool.query<{ deviceId: string; patientId: string; profile: PatientProfile; settings: unknown; heard: Date }>(
-      `SELECT DISTINCT ON (d.patient_id) d.device_id AS "deviceId", d.patient_id AS "patientId", p.profile, t.settings,
+  ): Promise<{ deviceId: string; patientId: string; heard: Date }[]> {
+    const { rows } = await this.pool.query<{ deviceId: string; patientId: string; heard: Date }>(
+      `SELECT DISTINCT ON (d.patient_id) d.device_id AS "deviceId", d.patient_id AS "patientId",
               coalesce(d.last_seen_at, d.created_at) AS heard
-         FROM devices d JOIN patients p ON p.id = d.patient_id LEFT JOIN patient_thresholds t ON t.patient_id = d.patient_id
+         FROM devices d
          LEFT JOIN alerts a ON a.patient_id = d.patient_id AND a.rule = 'device.silent' AND a.status IN ('open', 'acknowledged')
         WHERE d.active AND coalesce(d.last_seen_at, d.created_at) <= $1::timestamptz - interval '1 hour'
           AND ($2::uuid[] IS NULL OR d.patient_id = ANY($2::uuid[]))

@@ -81,6 +81,7 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
   /** Evaluates committed batches (samples ascending per device). Resolves when every decision is persisted. */
   async evaluate(batches: readonly StoredDeviceBatch[], now = Date.now()): Promise<void> {
     if (batches.length === 0) return;
+    // The gate: only patients with an active episode come back (RuleDataRepository.patientContexts).
     const patients = await this.data.patientContexts([...new Set(batches.map((b) => b.patientId))]);
     const failures: unknown[] = [];
     await Promise.all(
@@ -94,7 +95,7 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
       ),
     );
     this.noteLateDays(batches, patients, now);
-    for (const patientId of new Set(batches.filter((b) => b.sessions.length > 0).map((b) => b.patientId))) {
+    for (const patientId of new Set(batches.filter((b) => b.sessions.length > 0 && patients.has(b.patientId)).map((b) => b.patientId))) {
       const starts = batches.filter((b) => b.patientId === patientId).flatMap((b) => b.sessions.map((s) => s.start));
       try {
         await this.trends.onSessions(patientId, starts);
@@ -132,7 +133,11 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
 
   private async evaluateDevice(batch: StoredDeviceBatch, patient: PatientRuleContext | undefined, now: number): Promise<void> {
     if (!patient) {
-      this.logger.warn({ deviceId: batch.deviceId, patientId: batch.patientId }, 'batch for an unknown patient: not evaluated');
+      // No active episode (or an unknown patient): the samples are stored, the rules decide
+      // nothing. The device's windows are dropped, so that once an episode starts they are
+      // rebuilt from the stored readings (a run already under way then raises at once).
+      this.devices.delete(batch.deviceId);
+      this.logger.debug({ deviceId: batch.deviceId, patientId: batch.patientId }, 'no active episode: batch stored, not evaluated');
       return;
     }
     const settings = effectiveSettings(patient.profile, patient.overrides);

@@ -40,7 +40,10 @@ export class ThresholdsController {
 
   @Put()
   @Roles('physician')
-  @ApiOperation({ summary: "Replace the patient's overrides (physician of the patient). Takes effect on the next sample; audited." })
+  @ApiOperation({
+    summary: "Replace the patient's overrides (physician of the patient). Takes effect on the next sample; audited.",
+    description: 'While the patient has an active episode, disabling device.silent is refused: 422 RULE_MANDATORY, nothing changed (listed in the GET answer under locked).',
+  })
   put(@CurrentUser() principal: Principal, @Param('id') id: string, @Body() body: ThresholdOverridesDto): Promise<ThresholdsView> {
     return this.thresholds.put(principal, id, { ...body });
   }

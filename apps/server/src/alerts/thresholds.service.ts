@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { PatientProfile } from '#domain';
-import { defaultSettings, effectiveSettings, validateOverrides, type RuleOverrides, type RuleSettings } from '#rules';
+import {
+  defaultSettings,
+  disablesMandatoryRule,
+  effectiveSettings,
+  MANDATORY_RULE_IDS,
+  validateOverrides,
+  withMandatoryRules,
+  type RuleOverrides,
+  type RuleSettings,
+} from '#rules';
 import { PatientAccessService, type VisiblePatient } from '../access/patient-access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
@@ -20,7 +29,25 @@ export interface ThresholdsView {
   effective: RuleSettings;
   updatedBy: string | null;
   updatedAt: string | null;
+  /** Parameters the physician may not change now, with the reason (device.silent while an episode is active). */
+  locked: LockedParameter[];
 }
+
+export interface LockedParameter {
+  rule: string;
+  parameter: string;
+  reason: string;
+}
+
+/**
+ * Mandatory while an episode of telemonitoring is active (CONTRACT.md §6, LATM): the alert on a
+ * device that stopped transmitting cannot be switched off.
+ */
+const MANDATORY: readonly LockedParameter[] = MANDATORY_RULE_IDS.map((rule) => ({
+  rule,
+  parameter: 'enabled',
+  reason: 'Mandatory while the patient is under telemonitoring: the alert on a device that stops sending data cannot be switched off.',
+}));
 
 /**
  * Per-patient rule parameters. Read by the patient's nurses and physicians, set by the patient's
@@ -49,6 +76,10 @@ export class ThresholdsService {
     return this.access.write(principal, patientId, { action: 'thresholds.update' }, async (patient) => {
       const validation = validateOverrides(patient.profile, body);
       if (!validation.ok) throw AppError.validation(validation.errors.join('; '), { fields: validation.errors });
+      const off = disablesMandatoryRule(validation.overrides);
+      if (off.length > 0 && (await this.lockedFor(patient)).length > 0) {
+        throw new AppError('RULE_MANDATORY', `${off.join(', ')} cannot be disabled while an episode of telemonitoring is active`, { rules: off });
+      }
       await this.transactions.run(async (tx) => {
         const before = await this.thresholds.replace(tx.manager, patient.id, validation.overrides, principal.userId);
         await this.audit.record(
@@ -71,14 +102,22 @@ export class ThresholdsService {
     const { id: patientId, profile } = patient;
     const stored = await this.thresholds.find(patientId);
     const overrides = this.data.parseOverrides(patientId, profile, stored?.settings);
+    const locked = await this.lockedFor(patient);
     return {
       patientId,
       profile,
       defaults: defaultSettings(profile),
       overrides,
-      effective: effectiveSettings(profile, overrides),
+      // What the rules use: under telemonitoring, the mandatory rules on whatever was saved.
+      effective: effectiveSettings(profile, locked.length > 0 ? withMandatoryRules(overrides) : overrides),
       updatedBy: stored?.updatedBy ?? null,
       updatedAt: stored?.updatedAt.toISOString() ?? null,
+      locked,
     };
+  }
+
+  /** The mandatory parameters, while the rules run for the patient (the one gate: an active episode). */
+  private async lockedFor(patient: VisiblePatient): Promise<LockedParameter[]> {
+    return (await this.data.patientContext(patient.id)) ? [...MANDATORY] : [];
   }
 }

@@ -49,9 +49,10 @@ export class TrendRulesService implements OnModuleDestroy {
 
   /** After sessions were stored: evaluates the nights they belong to, and the latest night. */
   async onSessions(patientId: string, sessionStarts: readonly number[]): Promise<number> {
-    const patient = await this.data.patientContext(patientId);
+    const patient = await this.data.patientContext(patientId); // the gate: none without an active episode
+    if (!patient) return 0;
     const span = await this.data.sessionSpan(patientId);
-    if (!patient || !span) return 0;
+    if (!span) return 0;
     const nights = new Set(sessionStarts.map((s) => nightKeyOf(s, patient.timezone)));
     nights.add(nightKeyOf(span.latest, patient.timezone));
     return this.evaluateNights(patient, span.first, [...nights], 'unknown');

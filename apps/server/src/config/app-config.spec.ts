@@ -120,6 +120,12 @@ describe('loadConfig', () => {
     expect(loadConfig(env, tty).logFormat).toBe(expected);
   });
 
+  it('reads the review cadence (REVIEW_CADENCE_DAYS, default 7 days) and refuses one out of 1–92 days', () => {
+    expect(loadConfig(prod).reviewCadenceDays).toBe(7);
+    expect(loadConfig({ ...prod, REVIEW_CADENCE_DAYS: '14' }).reviewCadenceDays).toBe(14);
+    for (const bad of ['0', '93', 'weekly', '3.5']) expect(() => loadConfig({ ...prod, REVIEW_CADENCE_DAYS: bad })).toThrow(/REVIEW_CADENCE_DAYS/);
+  });
+
   it('refuses an unknown LOG_FORMAT, naming it', () => {
     expect(() => loadConfig({ ...prod, LOG_FORMAT: 'yaml' })).toThrow(/LOG_FORMAT must be json or pretty/);
   });

@@ -168,6 +168,8 @@ class Environment {
   // Alerts (issue 3): an open (unacknowledged) alert escalates to the patient's physicians after this.
   @Transform(toInt) @IsInt() @Min(1) @Max(10080) ESCALATE_CRITICAL_AFTER_MINUTES = 15;
   @Transform(toInt) @IsInt() @Min(1) @Max(10080) ESCALATE_WARNING_AFTER_MINUTES = 240;
+  // Reviews (LATM): a patient without a review for longer than this is flagged "review overdue" in the console.
+  @Transform(toInt) @IsInt() @Min(1) @Max(92) REVIEW_CADENCE_DAYS = 7;
   // Scheduler periods (role 'scheduler'): escalations, silent devices, nightly rules.
   @Transform(toInt) @IsInt() @Min(5) @Max(3600) SCHEDULER_ESCALATION_SECONDS = 30;
   @Transform(toInt) @IsInt() @Min(10) @Max(86400) SCHEDULER_SILENCE_SECONDS = 300;
@@ -252,6 +254,8 @@ export interface AppConfig {
     shard: IngestShard | undefined;
   };
   alerts: { escalateCriticalAfterMinutes: number; escalateWarningAfterMinutes: number };
+  /** The operator's cadence of reviews: days after the last one a patient is due (REVIEW_CADENCE_DAYS). */
+  reviewCadenceDays: number;
   scheduler: { escalationEverySeconds: number; silenceEverySeconds: number; nightlyEverySeconds: number };
   logLevel: string;
   /** One line of JSON per log entry (log collectors), or pino-pretty's lines (people). */
@@ -379,6 +383,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
       escalateCriticalAfterMinutes: raw.ESCALATE_CRITICAL_AFTER_MINUTES,
       escalateWarningAfterMinutes: raw.ESCALATE_WARNING_AFTER_MINUTES,
     },
+    reviewCadenceDays: raw.REVIEW_CADENCE_DAYS,
     scheduler: {
       escalationEverySeconds: raw.SCHEDULER_ESCALATION_SECONDS,
       silenceEverySeconds: raw.SCHEDULER_SILENCE_SECONDS,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { EntityManager, Repository } from 'typeorm';
+import { In, type EntityManager, type Repository } from 'typeorm';
 import type { PatientScope } from '../access/patient-scope.js';
 import type { Queryable } from '../database/transaction.js';
 import { AppError } from '../common/app-error.js';
@@ -41,6 +41,13 @@ export class EpisodeRepository {
 
   async active(patient: PatientScope): Promise<EpisodeEntity | null> {
     return this.episodes.findOne({ where: { patientId: patient.id, status: 'active' } });
+  }
+
+  /** The active episode of each of these patients that has one (one query for a list). */
+  async activeOfPatients(patients: readonly PatientScope[]): Promise<Map<string, EpisodeEntity>> {
+    if (patients.length === 0) return new Map();
+    const rows = await this.episodes.find({ where: { patientId: In(patients.map((p) => p.id)), status: 'active' } });
+    return new Map(rows.map((e) => [e.patientId, e]));
   }
 
   /** Inserts an active episode; a second active one for the patient is a 409 (partial unique index). */

@@ -10,6 +10,7 @@ import {
   EndEpisodeDto,
   EpisodeDto,
   ReviewDto,
+  TelemonitoredPatientDto,
   TherapyDayDto,
 } from './episodes.dto.js';
 import { EpisodesService } from './episodes.service.js';
@@ -100,5 +101,25 @@ export class EpisodesController {
   @ApiOkResponse({ type: ComplianceDto })
   compliance(@Param('id') id: string, @CurrentUser() principal: Principal): Promise<ComplianceDto> {
     return this.episodes.compliance(principal, id, new Date());
+  }
+}
+
+/** The console's patient list (docs/console.md): alerts on/off, transmission check, reviews. */
+@ApiTags('episodes')
+@ApiBearerAuth()
+@Controller('api/telemonitoring/patients')
+export class TelemonitoringPatientsController {
+  constructor(private readonly episodes: EpisodesService) {}
+
+  @Get()
+  @Roles('physician', 'nurse')
+  @ApiOperation({
+    summary: "the patients of the caller's care teams under telemonitoring, for the console",
+    description:
+      'Per patient: the active episode (none: alerts off), the transmission check of its current month (belowTransmissionCheck: not met so far), the last review and reviewOverdue (no review for longer than REVIEW_CADENCE_DAYS, counted from the start of the episode when there is none).',
+  })
+  @ApiOkResponse({ type: [TelemonitoredPatientDto] })
+  list(@CurrentUser() principal: Principal): Promise<TelemonitoredPatientDto[]> {
+    return this.episodes.telemonitoredPatients(principal, new Date());
   }
 }

@@ -111,3 +111,16 @@ export class ReviewDto {
   @ApiProperty() note!: string;
   @ApiProperty({ nullable: true, type: String }) outcome!: string | null;
 }
+
+export class TelemonitoredPatientDto {
+  @ApiProperty() patientId!: string;
+  @ApiProperty() displayName!: string;
+  @ApiProperty({ nullable: true, type: EpisodeDto, description: 'the active episode; null: none (alerts off)' }) episode!: EpisodeDto | null;
+  @ApiProperty({ description: 'the alert rules run for the patient (an active episode)' }) alertsOn!: boolean;
+  @ApiProperty({ nullable: true, type: ComplianceMonthDto, description: "the transmission check of the episode's current month (as GET /api/episodes/:id/compliance)" })
+  compliance!: ComplianceMonthDto | null;
+  @ApiProperty({ description: 'the current month is below the transmission check so far (not met)' }) belowTransmissionCheck!: boolean;
+  @ApiProperty({ nullable: true, type: String }) lastReviewAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'REVIEW_CADENCE_DAYS after the last review (or the start of the episode)' }) reviewDueAt!: string | null;
+  @ApiProperty() reviewOverdue!: boolean;
+}

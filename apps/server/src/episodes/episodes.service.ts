@@ -1,14 +1,16 @@
-import { Injectable } from '@nestjs/common';
-import { complianceMet, episodeMonths, localDateOf, therapyDayOf, therapyDayWindow } from '#domain';
+import { Inject, Injectable } from '@nestjs/common';
+import { complianceMet, episodeMonths, localDateOf, reviewDue, therapyDayOf, therapyDayWindow } from '#domain';
 import { isUuid, PatientAccessService, type VisiblePatient } from '../access/patient-access.service.js';
 import { AuditService, actorOf } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { TransactionRunner } from '../database/transaction.js';
 import { CareTeamMemberRepository } from './care-team-member.repository.js';
 import type { EpisodeEntity } from './episode.entities.js';
 import { EpisodeRepository } from './episode.repository.js';
-import type { ComplianceDto, CreateEpisodeDto, EndEpisodeDto, EpisodeDto } from './episodes.dto.js';
+import type { ComplianceDto, CreateEpisodeDto, EndEpisodeDto, EpisodeDto, TelemonitoredPatientDto } from './episodes.dto.js';
+import { ReviewRepository } from './review.repository.js';
 import { TherapyDataRepository } from './therapy-data.repository.js';
 
 export function episodeView(e: EpisodeEntity): EpisodeDto {
@@ -39,6 +41,8 @@ export class EpisodesService {
     private readonly episodes: EpisodeRepository,
     private readonly members: CareTeamMemberRepository,
     private readonly data: TherapyDataRepository,
+    private readonly reviews: ReviewRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(principal: Principal, patientId: string, body: CreateEpisodeDto): Promise<EpisodeDto> {
@@ -120,10 +124,48 @@ export class EpisodesService {
     });
   }
 
-  private async monthsOf(patient: VisiblePatient, episode: EpisodeEntity, now: Date): Promise<ComplianceDto['months']> {
+  /**
+   * The console's patient list: for each patient of the caller's teams, whether alerts are on (an
+   * active episode), the transmission check of the episode's current month (the same computation
+   * as GET compliance, for that month only) and the last review, with "review overdue" after the
+   * operator's cadence (REVIEW_CADENCE_DAYS). One audited list read.
+   */
+  async telemonitoredPatients(principal: Principal, now: Date): Promise<TelemonitoredPatientDto[]> {
+    return this.access.readList(
+      principal,
+      { action: 'patient.telemonitoring.list' },
+      async (patients, note) => {
+        const [active, lastReviews] = await Promise.all([this.episodes.activeOfPatients(patients), this.reviews.lastOfPatients(patients)]);
+        const rows: TelemonitoredPatientDto[] = [];
+        for (const patient of patients) {
+          const episode = active.get(patient.id) ?? null;
+          const lastReview = lastReviews.get(patient.id) ?? null;
+          const current = episode ? (await this.monthsOf(patient, episode, now, { currentOnly: true }))[0] ?? null : null;
+          const due = episode ? reviewDue(lastReview?.getTime() ?? null, therapyDayWindow(episode.startDate, patient.timezone).start, this.config.reviewCadenceDays, now.getTime()) : null;
+          rows.push({
+            patientId: patient.id,
+            displayName: patient.displayName,
+            episode: episode ? episodeView(episode) : null,
+            alertsOn: episode !== null,
+            compliance: current,
+            belowTransmissionCheck: current !== null && current.days > 0 && !current.met,
+            lastReviewAt: lastReview?.toISOString() ?? null,
+            reviewDueAt: due ? new Date(due.dueAt).toISOString() : null,
+            reviewOverdue: due?.overdue ?? false,
+          });
+        }
+        note({ count: rows.length, reviewCadenceDays: this.config.reviewCadenceDays });
+        return rows;
+      },
+      (rows) => rows.map((r) => r.patientId),
+    );
+  }
+
+  private async monthsOf(patient: VisiblePatient, episode: EpisodeEntity, now: Date, opts: { currentOnly?: boolean } = {}): Promise<ComplianceDto['months']> {
     const today = therapyDayOf(now.getTime(), patient.timezone);
     const lastDay = episode.endDate && episode.endDate < today ? episode.endDate : today;
-    const months = episodeMonths(episode.startDate, lastDay);
+    const all = episodeMonths(episode.startDate, lastDay);
+    const months = opts.currentOnly ? all.slice(-1) : all;
     const days = months.flatMap((m) => m.countedDays);
     const devices = await this.data.devices(patient);
     const withData = await this.data.daysWithData(
