@@ -39,9 +39,8 @@ const IS_OXYGEN = `(x.kind = 'concentrator' OR x.o2_usage_hours IS NOT NULL)`;
 
 /**
  * The therapy days' data, read from the readings store: samples (`readings`) and session
- * summaries (`night_sessions`). Session fields that a later protocol step adds (leakMedian,
- * leakMean, o2UsageHours, o2FlowMean: CONTRACT.md §6) are read by column name through
- * to_jsonb(row), so this query works before and after their columns exist (NULL until then).
+ * summaries (`night_sessions`: a ventilator's sessions, with leakMedian and leakMean when it
+ * sends them, and a concentrator's, with o2UsageHours and o2FlowMean: CONTRACT.md §6).
  */
 @Injectable()
 export class TherapyDataRepository {
@@ -103,10 +102,7 @@ export class TherapyDataRepository {
                      sum(${O2_HOURS}) FILTER (WHERE ${IS_OXYGEN}) AS o2_session_hours,
                      ${weighted('o2_flow_mean', O2_HOURS, IS_OXYGEN)} AS session_o2_flow_mean
                 FROM (SELECT ns.start_at, ns.end_at, ns.usage_hours, ns.resp_rate_median, d.kind,
-                             (to_jsonb(ns) ->> 'leak_median')::float8 AS leak_median,
-                             (to_jsonb(ns) ->> 'leak_mean')::float8 AS leak_mean,
-                             (to_jsonb(ns) ->> 'o2_usage_hours')::float8 AS o2_usage_hours,
-                             (to_jsonb(ns) ->> 'o2_flow_mean')::float8 AS o2_flow_mean
+                             ns.leak_median, ns.leak_mean, ns.o2_usage_hours, ns.o2_flow_mean
                         FROM night_sessions ns JOIN devices d ON d.device_id = ns.device_id
                        WHERE ns.patient_id = $1 AND ns.start_at >= w.s AND ns.start_at < w.e) AS x) AS s`,
       [patient.id, devices, windows.map((w) => new Date(w.start)), windows.map((w) => new Date(w.end))],
