@@ -6,10 +6,11 @@ import type { PatientProfile, RuleId } from '#domain';
  */
 
 export type PointRuleId = 'spo2.critical' | 'spo2.low' | 'spo2.high_on_o2' | 'pulse.high' | 'pulse.low';
-export type NightRuleId = 'niv.adherence' | 'niv.usage_variability' | 'niv.leak' | 'niv.ahi' | 'resp_rate.trend';
+/** Rules on daily summaries of sessions (ventilation nights; oxygen use per therapy day), evaluated per night. */
+export type NightRuleId = 'niv.adherence' | 'niv.usage_variability' | 'niv.leak' | 'niv.ahi' | 'resp_rate.trend' | 'o2.adherence';
 
 export const POINT_RULE_IDS: readonly PointRuleId[] = ['spo2.critical', 'spo2.low', 'spo2.high_on_o2', 'pulse.high', 'pulse.low'];
-export const NIGHT_RULE_IDS: readonly NightRuleId[] = ['niv.adherence', 'niv.usage_variability', 'niv.leak', 'niv.ahi', 'resp_rate.trend'];
+export const NIGHT_RULE_IDS: readonly NightRuleId[] = ['niv.adherence', 'niv.usage_variability', 'niv.leak', 'niv.ahi', 'resp_rate.trend', 'o2.adherence'];
 
 export interface PointRuleParams {
   enabled: boolean;
@@ -29,6 +30,8 @@ export interface RuleSettings {
   'pulse.high': PointRuleParams;
   'pulse.low': PointRuleParams;
   'niv.adherence': { enabled: boolean; minUsageHours: number; minNights: number; windowNights: number };
+  /** Oxygen use per therapy day (noon to noon) below the prescribed hours on minDays of the last windowDays. */
+  'o2.adherence': { enabled: boolean; minUsageHours: number; minDays: number; windowDays: number };
   'niv.usage_variability': { enabled: boolean; maxSdHours: number; windowNights: number };
   'niv.leak': { enabled: boolean; threshold: number; consecutiveNights: number };
   'niv.ahi': { enabled: boolean; threshold: number; consecutiveNights: number };
@@ -60,6 +63,8 @@ export function defaultSettings(profile: PatientProfile): RuleSettings {
     'pulse.high': point(120, 300),
     'pulse.low': point(45, 300),
     'niv.adherence': { enabled: true, minUsageHours: 4, minNights: 3, windowNights: 7 },
+    // Long-term oxygen therapy: at least 15 h a day (MRC 1981, NOTT 1980; HAS/SPLF).
+    'o2.adherence': { enabled: true, minUsageHours: 15, minDays: 3, windowDays: 7 },
     'niv.usage_variability': { enabled: true, maxSdHours: 1.08, windowNights: 10 },
     'niv.leak': { enabled: true, threshold: 24, consecutiveNights: 3 },
     'niv.ahi': { enabled: true, threshold: 10, consecutiveNights: 3 },
@@ -103,6 +108,12 @@ export const PARAMETER_RANGES: { [K in RuleId]: Record<keyof RuleSettings[K], Ra
     minUsageHours: { min: 0.5, max: 12 },
     minNights: { min: 1, max: 14, integer: true },
     windowNights: { min: 1, max: 14, integer: true },
+  },
+  'o2.adherence': {
+    enabled: 'boolean',
+    minUsageHours: { min: 1, max: 24 },
+    minDays: { min: 1, max: 14, integer: true },
+    windowDays: { min: 1, max: 14, integer: true },
   },
   'niv.usage_variability': { enabled: 'boolean', maxSdHours: { min: 0.1, max: 12 }, windowNights: { min: 3, max: 30, integer: true } },
   'niv.leak': { enabled: 'boolean', threshold: { min: 0, max: 200 }, consecutiveNights: { min: 1, max: 14, integer: true } },
@@ -171,6 +182,7 @@ export function validateOverrides(profile: PatientProfile, raw: unknown): Overri
   }
   if (s['pulse.low'].threshold >= s['pulse.high'].threshold) errors.push('pulse.low.threshold must be below pulse.high.threshold');
   if (s['niv.adherence'].minNights > s['niv.adherence'].windowNights) errors.push('niv.adherence.minNights must not exceed windowNights');
+  if (s['o2.adherence'].minDays > s['o2.adherence'].windowDays) errors.push('o2.adherence.minDays must not exceed windowDays');
   if (s['oximetry.baseline'].minBaselineDays > s['oximetry.baseline'].baselineDays) {
     errors.push('oximetry.baseline.minBaselineDays must not exceed baselineDays');
   }

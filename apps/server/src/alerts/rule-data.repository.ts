@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { Queryable } from '../database/transaction.js';
-import type { PatientProfile } from '#domain';
+import type { DeviceKind, PatientProfile, SessionDeviceKind } from '#domain';
 import {
   POINT_RULE_IDS,
   validateOverrides,
   type DailyOximetry,
+  type OxygenSessionRecord,
   type PointRuleId,
   type RuleOverrides,
   type RuleSample,
@@ -92,20 +93,24 @@ export class RuleDataRepository {
     return new Set(rows.map((r) => r.rule));
   }
 
-  /** Start of the patient's first ventilation session and of the latest one (null: none). */
-  async sessionSpan(patientId: string): Promise<{ first: number; latest: number } | null> {
+  /** Start of the patient's first session from a device of this kind and of the latest one (null: none). */
+  async sessionSpan(patientId: string, kind: SessionDeviceKind = 'ventilator'): Promise<{ first: number; latest: number } | null> {
     const { rows } = await this.pool.query<{ first: Date | null; latest: Date | null }>(
-      `SELECT min(start_at) AS first, max(start_at) AS latest FROM night_sessions WHERE patient_id = $1`,
-      [patientId],
+      `SELECT min(s.start_at) AS first, max(s.start_at) AS latest
+         FROM night_sessions s JOIN devices d ON d.device_id = s.device_id AND d.kind = $2
+        WHERE s.patient_id = $1`,
+      [patientId, kind],
     );
     const r = rows[0];
     return r?.first && r.latest ? { first: r.first.getTime(), latest: r.latest.getTime() } : null;
   }
 
+  /** The patient's ventilation sessions starting in [from, to). */
   async sessions(patientId: string, from: number, to: number): Promise<SessionRecord[]> {
     const { rows } = await this.pool.query<{ start_at: Date; end_at: Date; usage_hours: number | null; leak_p95: number | null; ahi: number | null; resp_rate_median: number | null }>(
-      `SELECT start_at, end_at, usage_hours, leak_p95, ahi, resp_rate_median FROM night_sessions
-        WHERE patient_id = $1 AND start_at >= $2 AND start_at < $3 ORDER BY start_at`,
+      `SELECT s.start_at, s.end_at, s.usage_hours, s.leak_p95, s.ahi, s.resp_rate_median
+         FROM night_sessions s JOIN devices d ON d.device_id = s.device_id AND d.kind = 'ventilator'
+        WHERE s.patient_id = $1 AND s.start_at >= $2 AND s.start_at < $3 ORDER BY s.start_at`,
       [patientId, new Date(from), new Date(to)],
     );
     return rows.map((r) => ({
@@ -116,6 +121,17 @@ export class RuleDataRepository {
       ahi: r.ahi,
       respRateMedian: r.resp_rate_median,
     }));
+  }
+
+  /** The patient's oxygen sessions (from concentrators) starting in [from, to). */
+  async oxygenSessions(patientId: string, from: number, to: number): Promise<OxygenSessionRecord[]> {
+    const { rows } = await this.pool.query<{ start_at: Date; end_at: Date; o2_usage_hours: number | null }>(
+      `SELECT s.start_at, s.end_at, s.o2_usage_hours
+         FROM night_sessions s JOIN devices d ON d.device_id = s.device_id AND d.kind = 'concentrator'
+        WHERE s.patient_id = $1 AND s.start_at >= $2 AND s.start_at < $3 ORDER BY s.start_at`,
+      [patientId, new Date(from), new Date(to)],
+    );
+    return rows.map((r) => ({ start: r.start_at.getTime(), end: r.end_at.getTime(), o2UsageHours: r.o2_usage_hours }));
   }
 
   /**
@@ -160,7 +176,7 @@ export class RuleDataRepository {
   }
 
   /** Patients with an active device of this kind (optionally within a set of patients). */
-  async patientsWithDevice(kind: 'oximeter' | 'ventilator' | 'any', patientIds?: readonly string[]): Promise<string[]> {
+  async patientsWithDevice(kind: DeviceKind | 'any', patientIds?: readonly string[]): Promise<string[]> {
     const { rows } = await this.pool.query<{ patient_id: string }>(
       `SELECT DISTINCT patient_id FROM devices
         WHERE active AND ($1 = 'any' OR kind = $1) AND ($2::uuid[] IS NULL OR patient_id = ANY($2::uuid[]))`,

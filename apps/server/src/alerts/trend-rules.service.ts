@@ -5,16 +5,21 @@ import {
   effectiveSettings,
   evaluateNightRules,
   evaluateOximetryBaseline,
+  evaluateOxygenRules,
   lastCompleteNight,
   lastSettledNight,
   nightEnd,
   nightKeyOf,
   zonedEpoch,
   type MissingNights,
+  type NightRulesInput,
   type RuleDecision,
 } from '#rules';
+import type { SessionDeviceKind } from '#domain';
 import { AlertDecisionService } from './alert-decision.service.js';
 import { RuleDataRepository, type PatientRuleContext } from './rule-data.repository.js';
+
+type NightEvaluator = (input: Omit<NightRulesInput, 'sessions'>, upTo: number) => RuleDecision[];
 
 /** Nights the rules may look back over when evaluating one night (longest window plus streaks). */
 const NIGHTS_LOOKBACK = 45;
@@ -47,14 +52,18 @@ export class TrendRulesService implements OnModuleDestroy {
     private readonly decisions: AlertDecisionService,
   ) {}
 
-  /** After sessions were stored: evaluates the nights they belong to, and the latest night. */
-  async onSessions(patientId: string, sessionStarts: readonly number[]): Promise<number> {
+  /**
+   * After sessions were stored: evaluates the nights they belong to, and the latest night: the
+   * night rules for a ventilator's sessions, the oxygen rules (per therapy day, the same engine)
+   * for a concentrator's.
+   */
+  async onSessions(patientId: string, sessionStarts: readonly number[], kind: SessionDeviceKind = 'ventilator'): Promise<number> {
     const patient = await this.data.patientContext(patientId);
-    const span = await this.data.sessionSpan(patientId);
+    const span = await this.data.sessionSpan(patientId, kind);
     if (!patient || !span) return 0;
     const nights = new Set(sessionStarts.map((s) => nightKeyOf(s, patient.timezone)));
     nights.add(nightKeyOf(span.latest, patient.timezone));
-    return this.evaluateNights(patient, span.first, [...nights], 'unknown');
+    return this.evaluateNights(patient, kind, span.first, [...nights], 'unknown');
   }
 
   /**
@@ -95,13 +104,18 @@ export class TrendRulesService implements OnModuleDestroy {
   /**
    * The scheduler's run at `now`: night rules for the last settled night (a night with no
    * session counts as 0 h: every night up to it is settled), unless `nightRules` is false (no
-   * active ventilator), and oximetry.baseline for the last complete day.
+   * active ventilator); the oxygen rules the same way when `oxygenRules` (an active
+   * concentrator); and oximetry.baseline for the last complete day.
    */
-  async nightlyForPatient(patientId: string, now: number, opts: { nightRules: boolean } = { nightRules: true }): Promise<number> {
+  async nightlyForPatient(patientId: string, now: number, opts: { nightRules: boolean; oxygenRules?: boolean } = { nightRules: true }): Promise<number> {
     const patient = await this.data.patientContext(patientId);
     if (!patient) return 0;
-    const span = opts.nightRules ? await this.data.sessionSpan(patientId) : null;
-    let count = span ? await this.evaluateNights(patient, span.first, [lastSettledNight(now, patient.timezone)], 'zero') : 0;
+    let count = 0;
+    const kinds: SessionDeviceKind[] = [...(opts.nightRules ? ['ventilator' as const] : []), ...(opts.oxygenRules ? ['concentrator' as const] : [])];
+    for (const kind of kinds) {
+      const span = await this.data.sessionSpan(patientId, kind);
+      if (span) count += await this.evaluateNights(patient, kind, span.first, [lastSettledNight(now, patient.timezone)], 'zero');
+    }
     count += await this.baselineForPatient(patient, lastCompleteNight(now, patient.timezone));
     return count;
   }
@@ -122,7 +136,13 @@ export class TrendRulesService implements OnModuleDestroy {
     return patient ? this.baselineForPatient(patient, day) : 0;
   }
 
-  private async evaluateNights(patient: PatientRuleContext, firstSessionAt: number, nights: string[], missingNights: MissingNights): Promise<number> {
+  private async evaluateNights(
+    patient: PatientRuleContext,
+    kind: SessionDeviceKind,
+    firstSessionAt: number,
+    nights: string[],
+    missingNights: MissingNights,
+  ): Promise<number> {
     const firstNight = nightKeyOf(firstSessionAt, patient.timezone);
     const sorted = [...new Set(nights)]
       .filter((n) => daysBetween(firstNight, n) >= 0)
@@ -132,21 +152,25 @@ export class TrendRulesService implements OnModuleDestroy {
     const settings = effectiveSettings(patient.profile, patient.overrides);
     const from = zonedEpoch(addDays(sorted[0]!, -NIGHTS_LOOKBACK), 12, patient.timezone);
     const to = nightEnd(sorted[sorted.length - 1]!, patient.timezone);
-    const sessions = await this.data.sessions(patient.id, from, to);
+    const evaluate = kind === 'ventilator' ? await this.ventilatorNights(patient.id, from, to) : await this.oxygenDays(patient.id, from, to);
     let count = 0;
     for (const night of sorted) {
-      const upTo = nightEnd(night, patient.timezone);
-      const decisions = evaluateNightRules({
-        sessions: sessions.filter((s) => s.start < upTo),
-        firstSessionAt,
-        night,
-        timeZone: patient.timezone,
-        settings,
-        missingNights,
-      });
+      const decisions = evaluate({ firstSessionAt, night, timeZone: patient.timezone, settings, missingNights }, nightEnd(night, patient.timezone));
       for (const d of decisions) count += await this.apply(patient, d);
     }
     return count;
+  }
+
+  /** The night rules over the ventilation sessions of [from, to), for one night (sessions before `upTo`). */
+  private async ventilatorNights(patientId: string, from: number, to: number): Promise<NightEvaluator> {
+    const sessions = await this.data.sessions(patientId, from, to);
+    return (input, upTo) => evaluateNightRules({ ...input, sessions: sessions.filter((s) => s.start < upTo) });
+  }
+
+  /** The oxygen rules over the concentrator's sessions of [from, to), for one therapy day. */
+  private async oxygenDays(patientId: string, from: number, to: number): Promise<NightEvaluator> {
+    const sessions = await this.data.oxygenSessions(patientId, from, to);
+    return (input, upTo) => evaluateOxygenRules({ ...input, sessions: sessions.filter((s) => s.start < upTo) });
   }
 
   private async apply(patient: PatientRuleContext, d: RuleDecision): Promise<number> {
