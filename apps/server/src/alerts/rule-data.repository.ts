@@ -6,6 +6,7 @@ import {
   POINT_RULE_IDS,
   validateOverrides,
   type DailyOximetry,
+  type LeakFromSamples,
   type OxygenSessionRecord,
   type PointRuleId,
   type RuleOverrides,
@@ -13,6 +14,7 @@ import {
   type SessionRecord,
 } from '#rules';
 import { PG_POOL } from '../database/database.module.js';
+import { LEAK_MEAN_OF_SAMPLES, LEAK_MEDIAN_OF_SAMPLES } from '../database/therapy-day-sql.js';
 
 /** What the rules need to know about a patient. */
 export interface PatientRuleContext {
@@ -107,8 +109,17 @@ export class RuleDataRepository {
 
   /** The patient's ventilation sessions starting in [from, to). */
   async sessions(patientId: string, from: number, to: number): Promise<SessionRecord[]> {
-    const { rows } = await this.pool.query<{ start_at: Date; end_at: Date; usage_hours: number | null; leak_p95: number | null; ahi: number | null; resp_rate_median: number | null }>(
-      `SELECT s.start_at, s.end_at, s.usage_hours, s.leak_p95, s.ahi, s.resp_rate_median
+    const { rows } = await this.pool.query<{
+      start_at: Date;
+      end_at: Date;
+      usage_hours: number | null;
+      leak_p95: number | null;
+      leak_median: number | null;
+      leak_mean: number | null;
+      ahi: number | null;
+      resp_rate_median: number | null;
+    }>(
+      `SELECT s.start_at, s.end_at, s.usage_hours, s.leak_p95, s.leak_median, s.leak_mean, s.ahi, s.resp_rate_median
          FROM night_sessions s JOIN devices d ON d.device_id = s.device_id AND d.kind = 'ventilator'
         WHERE s.patient_id = $1 AND s.start_at >= $2 AND s.start_at < $3 ORDER BY s.start_at`,
       [patientId, new Date(from), new Date(to)],
@@ -118,9 +129,32 @@ export class RuleDataRepository {
       end: r.end_at.getTime(),
       usageHours: r.usage_hours,
       leakP95: r.leak_p95,
+      leakMedian: r.leak_median,
+      leakMean: r.leak_mean,
       ahi: r.ahi,
       respRateMedian: r.resp_rate_median,
     }));
+  }
+
+  /**
+   * Per therapy day (noon to noon in `timezone`, named by the date of its noon) whose start is in
+   * [from, to): the 24 h leak median and mean of the valid leak samples of the patient's
+   * ventilators (the same statistics as GET /days: database/therapy-day-sql.ts).
+   */
+  async leakFromSamples(patientId: string, timezone: string, from: number, to: number): Promise<Map<string, LeakFromSamples>> {
+    const devices = await this.pool.query<{ device_id: string }>(`SELECT device_id FROM devices WHERE patient_id = $1 AND kind = 'ventilator' ORDER BY device_id`, [patientId]);
+    const out = new Map<string, LeakFromSamples>();
+    if (devices.rows.length === 0) return out;
+    const { rows } = await this.pool.query<{ day: string; median: number | null; mean: number | null }>(
+      `SELECT to_char(((time AT TIME ZONE $3) - interval '12 hours')::date, 'YYYY-MM-DD') AS day,
+              ${LEAK_MEDIAN_OF_SAMPLES} AS median, ${LEAK_MEAN_OF_SAMPLES} AS mean
+         FROM readings
+        WHERE device_id = ANY($2::text[]) AND metric = 'leak' AND time >= $4 AND time < $5 AND patient_id = $1 AND signal_ok
+        GROUP BY 1`,
+      [patientId, devices.rows.map((r) => r.device_id), timezone, new Date(from), new Date(to)],
+    );
+    for (const r of rows) out.set(r.day, { median: r.median, mean: r.mean === null ? null : Number(r.mean) });
+    return out;
   }
 
   /** The patient's oxygen sessions (from concentrators) starting in [from, to). */

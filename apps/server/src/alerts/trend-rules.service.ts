@@ -11,6 +11,7 @@ import {
   nightEnd,
   nightKeyOf,
   zonedEpoch,
+  type LeakStatistic,
   type MissingNights,
   type NightRulesInput,
   type RuleDecision,
@@ -152,7 +153,8 @@ export class TrendRulesService implements OnModuleDestroy {
     const settings = effectiveSettings(patient.profile, patient.overrides);
     const from = zonedEpoch(addDays(sorted[0]!, -NIGHTS_LOOKBACK), 12, patient.timezone);
     const to = nightEnd(sorted[sorted.length - 1]!, patient.timezone);
-    const evaluate = kind === 'ventilator' ? await this.ventilatorNights(patient.id, from, to) : await this.oxygenDays(patient.id, from, to);
+    const evaluate =
+      kind === 'ventilator' ? await this.ventilatorNights(patient, settings['niv.leak'].statistic, from, to) : await this.oxygenDays(patient.id, from, to);
     let count = 0;
     for (const night of sorted) {
       const decisions = evaluate({ firstSessionAt, night, timeZone: patient.timezone, settings, missingNights }, nightEnd(night, patient.timezone));
@@ -161,10 +163,14 @@ export class TrendRulesService implements OnModuleDestroy {
     return count;
   }
 
-  /** The night rules over the ventilation sessions of [from, to), for one night (sessions before `upTo`). */
-  private async ventilatorNights(patientId: string, from: number, to: number): Promise<NightEvaluator> {
-    const sessions = await this.data.sessions(patientId, from, to);
-    return (input, upTo) => evaluateNightRules({ ...input, sessions: sessions.filter((s) => s.start < upTo) });
+  /**
+   * The night rules over the ventilation sessions of [from, to), for one night (sessions before
+   * `upTo`); with niv.leak on the median or the mean, also the leak samples' statistics per day.
+   */
+  private async ventilatorNights(patient: PatientRuleContext, leakStatistic: LeakStatistic, from: number, to: number): Promise<NightEvaluator> {
+    const sessions = await this.data.sessions(patient.id, from, to);
+    const leakFromSamples = leakStatistic === 'p95' ? undefined : await this.data.leakFromSamples(patient.id, patient.timezone, from, to);
+    return (input, upTo) => evaluateNightRules({ ...input, sessions: sessions.filter((s) => s.start < upTo), leakFromSamples });
   }
 
   /** The oxygen rules over the concentrator's sessions of [from, to), for one therapy day. */

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { SAMPLE_METRIC_NAMES, type TimeWindow } from '#domain';
 import type { PatientScope } from '../access/patient-scope.js';
 import { PG_POOL } from '../database/database.module.js';
+import { LEAK_MEAN_OF_SAMPLES, LEAK_MEDIAN_OF_SAMPLES } from '../database/therapy-day-sql.js';
 
 /** One therapy day's raw aggregates (null: nothing of that kind in the window). */
 export interface DayAggregates {
@@ -83,8 +84,8 @@ export class TherapyDataRepository {
         CROSS JOIN LATERAL (
               SELECT avg(value) FILTER (WHERE metric = 'respRate') AS resp_rate_mean,
                      count(*) FILTER (WHERE metric = 'respRate')::int AS resp_rate_n,
-                     percentile_cont(0.5) WITHIN GROUP (ORDER BY value) FILTER (WHERE metric = 'leak') AS leak_median,
-                     avg(value) FILTER (WHERE metric = 'leak') AS leak_mean,
+                     ${LEAK_MEDIAN_OF_SAMPLES} AS leak_median,
+                     ${LEAK_MEAN_OF_SAMPLES} AS leak_mean,
                      avg(value) FILTER (WHERE metric = 'spo2') AS spo2_mean,
                      avg(value) FILTER (WHERE metric = 'o2Flow') AS o2_flow_mean,
                      count(*) FILTER (WHERE metric = 'o2Flow')::int AS o2_flow_n,
