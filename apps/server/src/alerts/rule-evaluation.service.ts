@@ -100,7 +100,7 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
       for (const patientId of new Set(withSessions.map((b) => b.patientId))) {
         const starts = withSessions.filter((b) => b.patientId === patientId).flatMap((b) => b.sessions.map((s) => s.start));
         try {
-          await this.trends.onSessions(patientId, starts, kind);
+          await this.trends.onSessions(patientId, starts, kind, now);
         } catch (err) {
           this.logger.error({ err, patientId, kind }, 'night rules evaluation failed');
           failures.push(err);

@@ -56,14 +56,21 @@ export class TrendRulesService implements OnModuleDestroy {
   /**
    * After sessions were stored: evaluates the nights they belong to, and the latest night: the
    * night rules for a ventilator's sessions, the oxygen rules (per therapy day, the same engine)
-   * for a concentrator's.
+   * for a concentrator's. A concentrator reports a day in several sessions (the afternoon's hours
+   * before the night's), so a therapy day still in progress at `now` is not judged on arrival (it
+   * would look short); the last complete day is evaluated instead, and the nightly job settles it.
    */
-  async onSessions(patientId: string, sessionStarts: readonly number[], kind: SessionDeviceKind = 'ventilator'): Promise<number> {
+  async onSessions(patientId: string, sessionStarts: readonly number[], kind: SessionDeviceKind = 'ventilator', now = Date.now()): Promise<number> {
     const patient = await this.data.patientContext(patientId);
     const span = await this.data.sessionSpan(patientId, kind);
     if (!patient || !span) return 0;
-    const nights = new Set(sessionStarts.map((s) => nightKeyOf(s, patient.timezone)));
-    nights.add(nightKeyOf(span.latest, patient.timezone));
+    const tz = patient.timezone;
+    let nights = new Set(sessionStarts.map((s) => nightKeyOf(s, tz)));
+    nights.add(nightKeyOf(span.latest, tz));
+    if (kind === 'concentrator') {
+      nights.add(lastCompleteNight(now, tz));
+      nights = new Set([...nights].filter((n) => nightEnd(n, tz) <= now));
+    }
     return this.evaluateNights(patient, kind, span.first, [...nights], 'unknown');
   }
 
