@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import type { DeviceKind } from '#domain';
 import { readingsTopic } from '#protocol';
 import { runBadInput } from './bad-input/bad-input-runner.js';
 import { HELP, num, parse, type CliValues } from './cli/args.js';
@@ -67,7 +68,7 @@ async function writeJson(target: string | undefined, doc: unknown): Promise<void
 }
 
 /** Credentials for `plans`: provisioned now (--provision) or read from the file, which must cover them. */
-async function credentialsFor(v: CliValues, plans: PatientPlan[], path: string, log?: (m: string) => void, kinds?: Array<'oximeter' | 'ventilator'>): Promise<SimCredentials> {
+async function credentialsFor(v: CliValues, plans: PatientPlan[], path: string, log?: (m: string) => void, kinds?: DeviceKind[]): Promise<SimCredentials> {
   const existing = await readCredentials(path);
   if (v.provision) {
     const creds = await provision({ apiUrl: apiUrl(v), ...admin(v), plans, existing, kinds, log });
@@ -121,7 +122,7 @@ async function scenarioMode(v: CliValues, signal: AbortSignal, log?: (m: string)
   }
 
   if (dry) {
-    const patients = plans.map((p) => patientOf(p, devicesFor(p).map((kind) => ({ deviceId: `DRY-${kind === 'oximeter' ? 'OX' : 'VE'}-${String(p.index).padStart(4, '0')}`, kind }))));
+    const patients = plans.map((p) => patientOf(p, devicesFor(p).map((kind) => ({ deviceId: `DRY-${kind === 'oximeter' ? 'OX' : kind === 'concentrator' ? 'OC' : 'VE'}-${String(p.index).padStart(4, '0')}`, kind }))));
     for (const { device, events } of simulationStreams({ ...common, patients })) {
       for (const e of events) {
         const line = e.type === 'publish' ? { deviceId: device.deviceId, topic: readingsTopic(device.deviceId), sendAt: new Date(e.sendAt).toISOString(), payload: e.payload } : { deviceId: device.deviceId, event: e.type, at: new Date(eventTime(e)).toISOString() };

@@ -4,7 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { createApp } from '../../apps/server/src/bootstrap.js';
 import { loadConfig, type AppConfig, type ProcessRole } from '../../apps/server/src/config/app-config.js';
 import { hashSecret } from '../../apps/server/src/auth/password.js';
+import type { DeviceKind } from '#domain';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_MQTT_URL } from './test-env.js';
+
+const DEVICE_PREFIX: Record<DeviceKind, string> = { oximeter: 'OX', ventilator: 'VE', concentrator: 'OC' };
 
 export interface TestApp {
   app: INestApplication;
@@ -136,8 +139,8 @@ export class TestContext {
   private prescriber: Promise<string> | undefined;
 
   /** A registered, active device with a known secret (for MQTT credentials). */
-  async newDevice(patientId: string, kind: 'oximeter' | 'ventilator' = 'oximeter'): Promise<{ deviceId: string; secret: string }> {
-    const deviceId = `${kind === 'oximeter' ? 'OX' : 'VE'}-${randomUUID().slice(0, 12)}`;
+  async newDevice(patientId: string, kind: DeviceKind = 'oximeter'): Promise<{ deviceId: string; secret: string }> {
+    const deviceId = `${DEVICE_PREFIX[kind]}-${randomUUID().slice(0, 12)}`;
     const secret = randomUUID();
     await this.pool.query(
       `INSERT INTO devices (device_id, kind, patient_id, secret_hash) VALUES ($1, $2, $3, $4)`,

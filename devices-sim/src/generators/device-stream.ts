@@ -5,6 +5,7 @@ import { offlineWindow, type Interval } from './episode.js';
 import { anchorNightIndex, DEFAULT_NIGHT_START_HOUR_UTC, MINUTE_MS, nightIndexAt, planNight, type NightPlan } from './night-plan.js';
 import { OximeterModel } from './oximeter.generator.js';
 import { toReadingsPayload, type TimestampFormat } from './payload.js';
+import { generateConcentratorDay } from './concentrator.generator.js';
 import { generateVentilatorNight } from './ventilator.generator.js';
 
 export interface DeviceStreamOptions {
@@ -207,6 +208,31 @@ function* ventilatorChunks(r: Resolved): Generator<Chunk> {
   }
 }
 
+/**
+ * Per-minute flow samples during each period of oxygen use of a therapy day; each period's
+ * session when it ends (a concentrator reports a session as soon as the patient stops).
+ */
+function* concentratorChunks(r: Resolved): Generator<Chunk> {
+  for (let n = nightIndexAt(r.from, r.nightStartHourUtc) - 1; ; n++) {
+    const plan = r.plan(n);
+    const { samples, sessions } = generateConcentratorDay(r.seed, plan, r.nightStartHourUtc);
+    if (sessions[0]!.start >= r.to) return;
+    for (const session of sessions) {
+      if (session.end <= r.from) continue;
+      const batcher = new Batcher(r.liveFrom, r.ventilatorBatchMs, r.maxSamplesPerMessage, breaksOf(r));
+      for (const s of samples) {
+        if (s.at < session.start || s.at >= session.end || s.at < r.from || s.at >= r.to) continue;
+        const closed = batcher.add(s, MINUTE_MS);
+        if (closed) yield closed;
+      }
+      const rest = batcher.flush();
+      if (rest) yield rest;
+      const summaryAt = session.end + MINUTE_MS;
+      if (summaryAt < r.to) yield { sendAt: summaryAt, samples: [], sessions: [session] };
+    }
+  }
+}
+
 /** Splits a chunk until its JSON fits the contract's size limit (never needed with sane settings). */
 function* withinLimits(chunk: Chunk, build: (c: Chunk) => ReadingsPayload): Generator<[Chunk, ReadingsPayload]> {
   const payload = build(chunk);
@@ -223,7 +249,7 @@ function* withinLimits(chunk: Chunk, build: (c: Chunk) => ReadingsPayload): Gene
 
 function* publishEvents(r: Resolved): Generator<PublishEvent> {
   let seq = 1;
-  const chunks = r.kind === 'oximeter' ? oximeterChunks(r) : ventilatorChunks(r);
+  const chunks = r.kind === 'oximeter' ? oximeterChunks(r) : r.kind === 'concentrator' ? concentratorChunks(r) : ventilatorChunks(r);
   for (const chunk of chunks) {
     for (const [c, payload] of withinLimits(chunk, (c) => toReadingsPayload(c.samples, c.sessions, seq, r.format, r.skewMs))) {
       payload.seq = seq++;

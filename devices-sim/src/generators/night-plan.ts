@@ -60,6 +60,8 @@ export function planNight(
   const rng = Rng.derive(seed, 'night', index);
   const k = anchor - index;
   const base: NightValues = {
+    o2UsageHours: 0,
+    o2FlowLpm: 0,
     usageHours: rng.uniform(7.0, 8.0),
     leakMean: 6 + rng.uniform(-1, 1),
     leakSd: 3,
@@ -73,6 +75,10 @@ export function planNight(
     pulseOffset: rng.normal(0, 0.3),
   };
   const startJitter = Math.round(rng.uniform(-30, 30));
+  // Oxygen (a concentrator's day): its own stream, so adding it changed no other value of a night.
+  const oxygen = Rng.derive(seed, 'oxygen', index);
+  base.o2UsageHours = oxygen.uniform(16, 18);
+  base.o2FlowLpm = 2;
   const values: NightValues = { ...base, ...scenario.night?.(k, rng) };
   const sessionStart = nominalNightStart(index, nightStartHourUtc) + startJitter * MINUTE_MS;
   const usageMinutes = Math.round(values.usageHours * 60);

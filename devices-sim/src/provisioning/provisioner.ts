@@ -19,7 +19,7 @@ export interface ProvisionOptions {
   log?: (message: string) => void;
 }
 
-const KIND_PREFIX: Record<DeviceKind, string> = { oximeter: 'OX', ventilator: 'VE' };
+const KIND_PREFIX: Record<DeviceKind, string> = { oximeter: 'OX', ventilator: 'VE', concentrator: 'OC' };
 
 /**
  * Registers the simulated patients and their devices through the admin REST API

@@ -85,7 +85,7 @@ export interface SimulationSummary {
 export const MAX_HISTORY_MS = 29.5 * DAY_MS;
 
 function firmwareFor(kind: DeviceKind): string {
-  return kind === 'oximeter' ? '2.4.1' : '5.1.0';
+  return kind === 'oximeter' ? '2.4.1' : kind === 'concentrator' ? '3.0.2' : '5.1.0';
 }
 
 /** Per-device streams of a simulation, without any I/O (also used by --dry-run). */

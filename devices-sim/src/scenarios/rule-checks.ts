@@ -17,6 +17,7 @@ export const REFERENCE_THRESHOLDS = {
   pulseHigh: { above: 120, minMs: 5 * 60_000 },
   pulseLow: { below: 45, minMs: 5 * 60_000 },
   adherence: { minHours: 4, nights: 7, badNights: 3 },
+  oxygenAdherence: { minHours: 15, days: 7, badDays: 3 },
   usageVariability: { nights: 10, sdHours: 1.08 },
   leak: { p95: 24, consecutive: 3 },
   ahi: { above: 10, consecutive: 3 },
@@ -112,6 +113,25 @@ export function respRateTrendTripped(sessions: readonly ParsedSession[]): boolea
   return false;
 }
 
+/**
+ * Whether oxygen use (the sessions' o2UsageHours summed per noon-to-noon day) is under 15 h on at
+ * least 3 of 7 consecutive days, from the first day with a session (a day without one is 0 h).
+ */
+export function oxygenAdherenceTripped(sessions: readonly ParsedSession[]): boolean {
+  const t = REFERENCE_THRESHOLDS.oxygenAdherence;
+  if (sessions.length === 0) return false;
+  const hours = new Map<number, number>();
+  for (const s of sessions) hours.set(dayOf(s.start), (hours.get(dayOf(s.start)) ?? 0) + (s.values.o2UsageHours ?? 0));
+  const first = Math.min(...hours.keys());
+  const last = Math.max(...hours.keys());
+  for (let day = first; day <= last; day++) {
+    let short = 0;
+    for (let d = Math.max(first, day - t.days + 1); d <= day; d++) if ((hours.get(d) ?? 0) < t.minHours) short++;
+    if (short >= t.badDays) return true;
+  }
+  return false;
+}
+
 export interface PatientData {
   profile: PatientProfile;
   samples: readonly ParsedSample[];
@@ -124,7 +144,10 @@ export interface PatientData {
 export function trippedRules(data: PatientData): Set<RuleId> {
   const t = REFERENCE_THRESHOLDS;
   const samples = [...data.samples].sort((a, b) => a.at - b.at);
-  const sessions = [...data.sessions].sort((a, b) => a.start - b.start);
+  // A concentrator's sessions (o2UsageHours) are oxygen days, not ventilation nights.
+  const all = [...data.sessions].sort((a, b) => a.start - b.start);
+  const sessions = all.filter((s) => s.values.o2UsageHours === undefined);
+  const oxygen = all.filter((s) => s.values.o2UsageHours !== undefined);
   const out = new Set<RuleId>();
   const spo2 = (s: ParsedSample) => s.values.spo2!;
   const pulse = (s: ParsedSample) => s.values.pulseRate!;
@@ -147,6 +170,7 @@ export function trippedRules(data: PatientData): Set<RuleId> {
       out.add('niv.usage_variability');
     }
   }
+  if (oxygenAdherenceTripped(oxygen)) out.add('o2.adherence');
   if (anyConsecutive(sessions.map((s) => (s.values.leakP95 ?? 0) > t.leak.p95), t.leak.consecutive)) out.add('niv.leak');
   if (anyConsecutive(sessions.map((s) => (s.values.ahi ?? 0) > t.ahi.above), t.ahi.consecutive)) out.add('niv.ahi');
   if (respRateTrendTripped(sessions)) out.add('resp_rate.trend');

@@ -23,6 +23,8 @@ export const SCENARIO_IDS = [
   'device-silent',
   'offline-backlog',
   'clock-skew',
+  'oxygen-adherent',
+  'oxygen-underuse',
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
@@ -67,6 +69,9 @@ export interface NightValues {
   triggeredBase: number;
   spo2Offset: number;
   pulseOffset: number;
+  /** Long-term oxygen (a concentrator): hours of oxygen in the therapy day, and the prescribed flow (L/min). */
+  o2UsageHours: number;
+  o2FlowLpm: number;
 }
 
 export type DeliveryBehaviour =
@@ -115,6 +120,25 @@ const nocturnalDesaturation: EpisodeDefinition = {
 };
 
 export const SCENARIOS: Readonly<Record<ScenarioId, ScenarioDefinition>> = {
+  'oxygen-adherent': {
+    id: 'oxygen-adherent',
+    title: 'Long-term oxygen, adherent: 16–18 h of oxygen at 2 L/min every day',
+    profile: 'hypercapnic',
+    devices: ['oximeter', 'concentrator'],
+    expectedRules: [],
+    historyNights: 8,
+    delivery: { kind: 'normal' },
+  },
+  'oxygen-underuse': {
+    id: 'oxygen-underuse',
+    title: 'Long-term oxygen, under-used: 9–12 h of oxygen a day (prescribed ≥ 15 h)',
+    profile: 'hypercapnic',
+    devices: ['oximeter', 'concentrator'],
+    expectedRules: ['o2.adherence'],
+    historyNights: 8,
+    night: (_k, rng) => ({ o2UsageHours: rng.uniform(9, 12) }),
+    delivery: { kind: 'normal' },
+  },
   stable: {
     id: 'stable',
     title: 'Stable NIV patient: nothing to report',
@@ -314,6 +338,9 @@ export const MIXED_ROTATION: readonly ScenarioId[] = [
   'device-silent',
   'stable',
   'clock-skew',
+  'oxygen-underuse',
+  'stable',
+  'oxygen-adherent',
 ];
 
 export interface PatientPlan {

@@ -46,7 +46,7 @@ export function collectThroughParser(
     for (const e of generateDeviceStream({ ...d.options, kind: d.kind })) {
       out.events.push(e);
       if (e.type !== 'publish') continue;
-      const r = parseReadingsPayload(JSON.stringify(e.payload), window(e));
+      const r = parseReadingsPayload(JSON.stringify(e.payload), window(e), d.kind);
       if (!r.ok) {
         out.messageRejections.push(r.reason);
         continue;

@@ -6,6 +6,7 @@ export const RULE_IDS = [
   'pulse.high',
   'pulse.low',
   'niv.adherence',
+  'o2.adherence',
   'niv.usage_variability',
   'niv.leak',
   'niv.ahi',

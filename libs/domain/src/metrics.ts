@@ -65,27 +65,50 @@ export function isLowConfidence(metric: SampleMetric, value: number): boolean {
 export type SessionField =
   | 'usageHours'
   | 'leakP95'
+  | 'leakMedian'
+  | 'leakMean'
   | 'ahi'
   | 'respRateMedian'
   | 'tidalVolumeMedian'
   | 'minuteVentilationMedian'
-  | 'triggeredBreathsPct';
+  | 'triggeredBreathsPct'
+  | 'o2UsageHours'
+  | 'o2FlowMean';
+
+/** The device kinds that send sessions: a ventilator (one per ventilation session) and a concentrator (one per period of oxygen use). */
+export type SessionDeviceKind = 'ventilator' | 'concentrator';
 
 export interface SessionFieldDefinition {
   readonly name: SessionField;
   readonly unit: string;
   readonly min: number;
   readonly max: number;
+  /** The kind of device whose sessions carry this field (another kind's session with it is rejected). */
+  readonly kind: SessionDeviceKind;
 }
 
+/**
+ * Session fields (CONTRACT.md §1 and §6). A concentrator's session: hours of oxygen delivered
+ * (0–24 h) and its mean flow (0–15 L/min, the o2Flow sample range: home concentrators deliver
+ * 0.5–5 L/min, some up to 10; 15 L/min covers a wall or liquid-oxygen source).
+ */
 export const SESSION_FIELDS: Readonly<Record<SessionField, SessionFieldDefinition>> = {
-  usageHours: { name: 'usageHours', unit: 'h', min: 0, max: 24 },
-  leakP95: { name: 'leakP95', unit: 'L/min', min: 0, max: 200 },
-  ahi: { name: 'ahi', unit: '/h', min: 0, max: 150 },
-  respRateMedian: { name: 'respRateMedian', unit: '/min', min: 0, max: 80 },
-  tidalVolumeMedian: { name: 'tidalVolumeMedian', unit: 'mL', min: 50, max: 2500 },
-  minuteVentilationMedian: { name: 'minuteVentilationMedian', unit: 'L/min', min: 0, max: 40 },
-  triggeredBreathsPct: { name: 'triggeredBreathsPct', unit: '%', min: 0, max: 100 },
+  usageHours: { name: 'usageHours', unit: 'h', min: 0, max: 24, kind: 'ventilator' },
+  leakP95: { name: 'leakP95', unit: 'L/min', min: 0, max: 200, kind: 'ventilator' },
+  leakMedian: { name: 'leakMedian', unit: 'L/min', min: 0, max: 200, kind: 'ventilator' },
+  leakMean: { name: 'leakMean', unit: 'L/min', min: 0, max: 200, kind: 'ventilator' },
+  ahi: { name: 'ahi', unit: '/h', min: 0, max: 150, kind: 'ventilator' },
+  respRateMedian: { name: 'respRateMedian', unit: '/min', min: 0, max: 80, kind: 'ventilator' },
+  tidalVolumeMedian: { name: 'tidalVolumeMedian', unit: 'mL', min: 50, max: 2500, kind: 'ventilator' },
+  minuteVentilationMedian: { name: 'minuteVentilationMedian', unit: 'L/min', min: 0, max: 40, kind: 'ventilator' },
+  triggeredBreathsPct: { name: 'triggeredBreathsPct', unit: '%', min: 0, max: 100, kind: 'ventilator' },
+  o2UsageHours: { name: 'o2UsageHours', unit: 'h', min: 0, max: 24, kind: 'concentrator' },
+  o2FlowMean: { name: 'o2FlowMean', unit: 'L/min', min: SAMPLE_METRICS.o2Flow.min, max: SAMPLE_METRICS.o2Flow.max, kind: 'concentrator' },
 };
 
 export const SESSION_FIELD_NAMES = Object.keys(SESSION_FIELDS) as SessionField[];
+
+/** Whether a device of this kind sends sessions. */
+export function sendsSessions(kind: string): kind is SessionDeviceKind {
+  return kind === 'ventilator' || kind === 'concentrator';
+}

@@ -6,7 +6,8 @@ export type Role = (typeof ROLES)[number];
 export const PATIENT_PROFILES = ['hypercapnic', 'standard'] as const;
 export type PatientProfile = (typeof PATIENT_PROFILES)[number];
 
-export const DEVICE_KINDS = ['oximeter', 'ventilator'] as const;
+/** Pulse oximeter, home mechanical ventilator, home oxygen concentrator (CONTRACT.md §6). */
+export const DEVICE_KINDS = ['oximeter', 'ventilator', 'concentrator'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** RNIV identity statuses. Only a `qualified` identity's INS may be exported, printed or sent. */

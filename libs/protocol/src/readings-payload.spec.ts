@@ -112,6 +112,28 @@ describe('parseReadingsPayload: per-sample validation keeps the rest', () => {
     const r = parse({ v: 1, sessions: [session] });
     expect(r.ok && r.rejected[0]).toMatchObject({ kind: 'session', reason });
   });
+
+  it.each([
+    ['ventilator', { leakMedian: 12, leakMean: 14.5, usageHours: 7 }, null],
+    ['ventilator', { leakMedian: 201 }, 'out-of-range'],
+    ['ventilator', { o2UsageHours: 7 }, 'unknown-field'],
+    ['concentrator', { o2UsageHours: 16, o2FlowMean: 2 }, null],
+    ['concentrator', { o2UsageHours: 24.5 }, 'out-of-range'],
+    ['concentrator', { o2FlowMean: 15.5 }, 'out-of-range'],
+    ['concentrator', { leakMedian: 10 }, 'unknown-field'],
+    ['oximeter', { usageHours: 7 }, 'bad-session'],
+    [undefined, { o2UsageHours: 7, usageHours: 7 }, null],
+  ])('a %s session with %j: %s', (kind, fields, reason) => {
+    const r = parseReadingsPayload(JSON.stringify({ v: 1, sessions: [{ start: NOW - 3600_000, end: NOW, ...fields }] }), WINDOW, kind);
+    if (!r.ok) throw new Error('message rejected');
+    if (reason === null) {
+      expect(r.rejected).toEqual([]);
+      expect(r.sessions[0]!.values).toEqual(fields);
+    } else {
+      expect(r.sessions).toEqual([]);
+      expect(r.rejected[0]).toMatchObject({ kind: 'session', index: 0, reason });
+    }
+  });
 });
 
 describe('status payload', () => {

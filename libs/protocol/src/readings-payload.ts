@@ -2,6 +2,7 @@ import {
   isSampleMetric,
   SAMPLE_METRICS,
   SESSION_FIELDS,
+  sendsSessions,
   type SampleMetric,
   type SessionField,
 } from '#domain';
@@ -123,7 +124,7 @@ function parseSample(raw: unknown, window: TimeWindow): { ok: true; sample: Pars
   return { ok: true, sample: { at: at.ms, values, signalOk } };
 }
 
-function parseSession(raw: unknown, window: TimeWindow): { ok: true; session: ParsedSession } | { ok: false; reason: ItemRejectionReason; detail: string } {
+function parseSession(raw: unknown, window: TimeWindow, kind: string | undefined): { ok: true; session: ParsedSession } | { ok: false; reason: ItemRejectionReason; detail: string } {
   if (!isPlainObject(raw)) return { ok: false, reason: 'bad-session', detail: 'a session must be an object' };
   const start = parseTimestamp(raw.start, window);
   if (!start.ok) return start;
@@ -136,6 +137,7 @@ function parseSession(raw: unknown, window: TimeWindow): { ok: true; session: Pa
     if (!Object.prototype.hasOwnProperty.call(SESSION_FIELDS, key)) return { ok: false, reason: 'unknown-field', detail: key.slice(0, 64) };
     const value = raw[key];
     const def = SESSION_FIELDS[key as SessionField];
+    if (kind !== undefined && def.kind !== kind) return { ok: false, reason: 'unknown-field', detail: `${key} is not a field of a ${kind} session` };
     if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, reason: 'bad-value', detail: `${key} must be a number` };
     if (value < def.min || value > def.max) return { ok: false, reason: 'out-of-range', detail: `${key}=${value} outside ${def.min}–${def.max}` };
     values[key as SessionField] = value;
@@ -146,8 +148,10 @@ function parseSession(raw: unknown, window: TimeWindow): { ok: true; session: Pa
 /**
  * Parses and validates one readings message. Whole-message faults (size, JSON, version, limits)
  * reject it; a bad sample or session is listed in `rejected` and the rest is kept.
+ * `deviceKind` (the sender's registered kind, when known) checks the sessions against it: only
+ * ventilators and concentrators send sessions, each with its own fields (SESSION_FIELDS' kind).
  */
-export function parseReadingsPayload(payload: Uint8Array | string, window: TimeWindow): ParseResult {
+export function parseReadingsPayload(payload: Uint8Array | string, window: TimeWindow, deviceKind?: string): ParseResult {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
   if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'payload-too-large', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
   let doc: unknown;
@@ -175,8 +179,13 @@ export function parseReadingsPayload(payload: Uint8Array | string, window: TimeW
     else rejected.push({ kind: 'sample', index: i, reason: r.reason, detail: r.detail });
   }
   const parsedSessions: ParsedSession[] = [];
+  const noSessions = deviceKind !== undefined && !sendsSessions(deviceKind);
   for (let i = 0; i < sessions.length; i++) {
-    const r = parseSession(sessions[i], window);
+    if (noSessions) {
+      rejected.push({ kind: 'session', index: i, reason: 'bad-session', detail: 'sessions are accepted from ventilators and concentrators only' });
+      continue;
+    }
+    const r = parseSession(sessions[i], window, deviceKind);
     if (r.ok) parsedSessions.push(r.session);
     else rejected.push({ kind: 'session', index: i, reason: r.reason, detail: r.detail });
   }

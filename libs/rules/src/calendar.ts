@@ -6,6 +6,7 @@
  * Daily oximetry means use the same noon-to-noon days, so one night's recording falls in one day.
  */
 
+import { therapyDayOf } from '#domain';
 import { DateTime } from 'luxon';
 
 const DAY_MS = 86_400_000;
@@ -29,9 +30,12 @@ export function localDateKey(epochMs: number, timeZone: string): string {
   return zoned(epochMs, timeZone).toISODate()!;
 }
 
-/** The night (noon-to-noon local day) an instant belongs to. */
+/**
+ * The night (noon-to-noon local day) an instant belongs to: the therapy day of libs/domain, the
+ * one definition (instant − 12 h would be wrong for the hour after noon on a DST change day).
+ */
 export function nightKeyOf(epochMs: number, timeZone: string): string {
-  return localDateKey(epochMs - 12 * HOUR_MS, timeZone);
+  return therapyDayOf(epochMs, timeZone);
 }
 
 function parseKey(key: string): number {

@@ -2,7 +2,7 @@ import type { VentilationSession } from '#domain';
 import type { RuleDecision } from './decision.js';
 import { fmt } from './decision.js';
 import { addDays, daysBetween, lastCompleteNight, nightEnd, nightKeyOf, nightStart } from './calendar.js';
-import { NIGHT_RULE_IDS, type NightRuleId, type RuleSettings } from './parameters.js';
+import { NIGHT_RULE_IDS, type LeakStatistic, type NightRuleId, type RuleSettings } from './parameters.js';
 import { quantile, sampleSd } from './stats.js';
 
 /**
@@ -59,14 +59,29 @@ export function continuesNightEpisode(
   return d.startedAt < alert.lastTriggeredAt + DAY_MS && d.at > alert.startedAt - DAY_MS;
 }
 
-/** What the night rules read of a ventilation session (libs/domain's VentilationSession). */
-export type SessionRecord = Pick<VentilationSession, 'start' | 'end' | 'usageHours' | 'leakP95' | 'ahi' | 'respRateMedian'>;
+/**
+ * What the night rules read of a ventilation session (libs/domain's VentilationSession), and the
+ * session's 24 h leak median and mean when the ventilator sends them (CONTRACT.md §6).
+ */
+export type SessionRecord = Pick<VentilationSession, 'start' | 'end' | 'usageHours' | 'leakP95' | 'ahi' | 'respRateMedian'> & {
+  leakMedian?: number | null;
+  leakMean?: number | null;
+};
+
+/** A night's (therapy day's) leak median and mean computed from its leak samples. */
+export interface LeakFromSamples {
+  median: number | null;
+  mean: number | null;
+}
 
 export interface NightSummary {
   night: string;
   hasSession: boolean;
   usageHours: number;
   leakP95: number | null;
+  /** 24 h leak median / mean: the sessions' (usage-weighted), else from the night's leak samples. */
+  leakMedian: number | null;
+  leakMean: number | null;
   ahi: number | null;
   respRateMedian: number | null;
 }
@@ -74,7 +89,10 @@ export interface NightSummary {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** Merges sessions per night: usage adds up, leak P95 is the worst, AHI and RR are usage-weighted means. */
+/**
+ * Merges sessions per night: usage adds up, leak P95 is the worst, AHI, RR and the 24 h leak
+ * median and mean are usage-weighted means (as GET /days weighs them by hours).
+ */
 export function summarizeNights(sessions: readonly SessionRecord[], timeZone: string): Map<string, NightSummary> {
   const groups = new Map<string, SessionRecord[]>();
   for (const s of sessions) {
@@ -92,6 +110,8 @@ export function summarizeNights(sessions: readonly SessionRecord[], timeZone: st
       hasSession: true,
       usageHours: list.reduce((a, s) => a + usage(s), 0),
       leakP95: leaks.length ? Math.max(...leaks) : null,
+      leakMedian: weighted(list, (s) => s.leakMedian ?? null, usage),
+      leakMean: weighted(list, (s) => s.leakMean ?? null, usage),
       ahi: weighted(list, (s) => s.ahi, usage),
       respRateMedian: weighted(list, (s) => s.respRateMedian, usage),
     });
@@ -121,31 +141,85 @@ export interface NightRulesInput {
    * (the nightly job), 'unknown' when evaluating on arrival.
    */
   missingNights: MissingNights;
+  /**
+   * Per night (therapy day), the leak median and mean of its leak samples: what niv.leak reads on
+   * the median or the mean when the night's sessions do not carry leakMedian / leakMean.
+   */
+  leakFromSamples?: ReadonlyMap<string, LeakFromSamples>;
 }
 
 /** Evaluates every enabled night rule for one night. */
 export function evaluateNightRules(input: NightRulesInput): RuleDecision[] {
-  const { night: N, timeZone, settings } = input;
-  const firstNight = nightKeyOf(input.firstSessionAt, timeZone);
-  if (daysBetween(firstNight, N) < 0) return [];
-  const summaries = summarizeNights(input.sessions, timeZone);
-  const missing = input.missingNights;
+  const { settings } = input;
+  const ctx = nightContext(input.sessions, input.firstSessionAt, input.night, input.timeZone, input.missingNights, input.leakFromSamples);
+  if (!ctx) return [];
+  const out: RuleDecision[] = [];
+  const push = (d: RuleDecision | null) => d && out.push(d);
+  if (settings['niv.adherence'].enabled) push(adherence(ctx, 'niv.adherence', settings['niv.adherence'], VENTILATOR_USE));
+  if (settings['niv.usage_variability'].enabled) push(variability(ctx, settings['niv.usage_variability']));
+  if (settings['niv.leak'].enabled) {
+    const leak = LEAK_FIELD[settings['niv.leak'].statistic];
+    push(streak(ctx, 'niv.leak', settings['niv.leak'], leak.field, leak.label, 'L/min'));
+  }
+  if (settings['niv.ahi'].enabled) push(streak(ctx, 'niv.ahi', settings['niv.ahi'], (n) => n.ahi, 'Residual AHI', '/h'));
+  if (settings['resp_rate.trend'].enabled) push(respRateTrend(ctx, settings['resp_rate.trend']));
+  return out;
+}
+
+/** What the oxygen rules read of a concentrator's session (a period of oxygen use). */
+export interface OxygenSessionRecord {
+  start: number;
+  end: number;
+  /** Hours of oxygen the concentrator counted; null: the session's true duration counts. */
+  o2UsageHours: number | null;
+}
+
+/**
+ * The oxygen rules for one therapy day (noon to noon in the patient's zone, named like a night:
+ * libs/domain therapy-days): the same engine as the night rules, on the concentrator's sessions,
+ * with the same reading of a day without a session (`missingNights`: unknown on arrival, 0 h in
+ * the nightly job once settled, none before the first session).
+ */
+export interface OxygenRulesInput extends Omit<NightRulesInput, 'sessions'> {
+  sessions: readonly OxygenSessionRecord[];
+}
+
+export function evaluateOxygenRules(input: OxygenRulesInput): RuleDecision[] {
+  const p = input.settings['o2.adherence'];
+  if (!p.enabled) return [];
+  const sessions = input.sessions.map((s) => ({ start: s.start, end: s.end, usageHours: s.o2UsageHours, leakP95: null, ahi: null, respRateMedian: null }));
+  const ctx = nightContext(sessions, input.firstSessionAt, input.night, input.timeZone, input.missingNights);
+  if (!ctx) return [];
+  const d = adherence(ctx, 'o2.adherence', { minUsageHours: p.minUsageHours, minNights: p.minDays, windowNights: p.windowDays }, OXYGEN_USE);
+  return d ? [d] : [];
+}
+
+/** The nights up to N as the rules read them (null: N is before the first session). */
+function nightContext(
+  sessions: readonly SessionRecord[],
+  firstSessionAt: number,
+  N: string,
+  timeZone: string,
+  missing: MissingNights,
+  leakFromSamples?: ReadonlyMap<string, LeakFromSamples>,
+): Ctx | null {
+  const firstNight = nightKeyOf(firstSessionAt, timeZone);
+  if (daysBetween(firstNight, N) < 0) return null;
+  const summaries = summarizeNights(sessions, timeZone);
+  for (const [night, fromSamples] of leakFromSamples ?? []) {
+    const n = summaries.get(night);
+    if (!n) continue; // a night without a session has no leak value: it breaks a streak
+    n.leakMedian ??= fromSamples.median;
+    n.leakMean ??= fromSamples.mean;
+  }
   // undefined: a night that does not count (before the first session, or unknown).
   const nightAt = (key: string): NightSummary | undefined => {
     if (daysBetween(firstNight, key) < 0) return undefined;
     const known = summaries.get(key);
     if (known || missing === 'unknown') return known;
-    return { night: key, hasSession: false, usageHours: 0, leakP95: null, ahi: null, respRateMedian: null };
+    return { night: key, hasSession: false, usageHours: 0, leakP95: null, leakMedian: null, leakMean: null, ahi: null, respRateMedian: null };
   };
-  const ctx: Ctx = { N, timeZone, nightAt, at: nightEnd(N, timeZone), unknownMissing: missing === 'unknown' };
-  const out: RuleDecision[] = [];
-  const push = (d: RuleDecision | null) => d && out.push(d);
-  if (settings['niv.adherence'].enabled) push(adherence(ctx, settings['niv.adherence']));
-  if (settings['niv.usage_variability'].enabled) push(variability(ctx, settings['niv.usage_variability']));
-  if (settings['niv.leak'].enabled) push(streak(ctx, 'niv.leak', settings['niv.leak'], (n) => n.leakP95, 'Leak P95', 'L/min'));
-  if (settings['niv.ahi'].enabled) push(streak(ctx, 'niv.ahi', settings['niv.ahi'], (n) => n.ahi, 'Residual AHI', '/h'));
-  if (settings['resp_rate.trend'].enabled) push(respRateTrend(ctx, settings['resp_rate.trend']));
-  return out;
+  return { N, timeZone, nightAt, at: nightEnd(N, timeZone), unknownMissing: missing === 'unknown' };
 }
 
 interface Ctx {
@@ -180,24 +254,45 @@ function lastNights(ctx: Ctx, count: number): NightSummary[] {
   return out;
 }
 
+/** What niv.leak reads of a night for each statistic, and how its messages name it. */
+const LEAK_FIELD: Record<LeakStatistic, { field: (n: NightSummary) => number | null; label: string }> = {
+  p95: { field: (n) => n.leakP95, label: 'Leak P95' },
+  median: { field: (n) => n.leakMedian, label: 'Leak median (24 h)' },
+  mean: { field: (n) => n.leakMean, label: 'Leak mean (24 h)' },
+};
+
+/** How an adherence rule names its device and its days in messages. */
+interface UseWording {
+  device: string;
+  days: string;
+}
+const VENTILATOR_USE: UseWording = { device: 'Ventilator', days: 'nights' };
+const OXYGEN_USE: UseWording = { device: 'Oxygen', days: 'days' };
+
 /**
- * Raise: at least minNights counted nights short (unknown nights can only add short nights, so a
- * raise on known nights alone is proven). With unknown nights, clear only if the condition would
- * stay unmet even if every unknown night of the window (including nights before the first stored
- * session, which may still be in flight) turned out short; otherwise nothing.
+ * niv.adherence and o2.adherence. Raise: at least minNights counted nights short (unknown nights
+ * can only add short nights, so a raise on known nights alone is proven). With unknown nights,
+ * clear only if the condition would stay unmet even if every unknown night of the window
+ * (including nights before the first stored session, which may still be in flight) turned out
+ * short; otherwise nothing.
  */
-function adherence(ctx: Ctx, p: RuleSettings['niv.adherence']): RuleDecision | null {
+function adherence(
+  ctx: Ctx,
+  rule: 'niv.adherence' | 'o2.adherence',
+  p: { minUsageHours: number; minNights: number; windowNights: number },
+  words: UseWording,
+): RuleDecision | null {
   const window = lastNights(ctx, p.windowNights);
   const low = window.filter((n) => n.usageHours < p.minUsageHours);
   const met = low.length >= p.minNights;
   if (!met && ctx.unknownMissing && low.length + (p.windowNights - window.length) >= p.minNights) return null;
-  return decision(ctx, 'niv.adherence', met, {
+  return decision(ctx, rule, met, {
     startNight: met ? low[0]!.night : ctx.N,
     value: low.length,
     threshold: p.minNights,
     message: met
-      ? `Ventilator used less than ${fmt(p.minUsageHours)} h on ${low.length} of the last ${window.length} nights`
-      : `Ventilator used at least ${fmt(p.minUsageHours)} h on enough of the last ${window.length} nights`,
+      ? `${words.device} used less than ${fmt(p.minUsageHours)} h on ${low.length} of the last ${window.length} ${words.days}`
+      : `${words.device} used at least ${fmt(p.minUsageHours)} h on enough of the last ${window.length} ${words.days}`,
   });
 }
 

@@ -6,10 +6,11 @@ import type { PatientProfile, RuleId } from '#domain';
  */
 
 export type PointRuleId = 'spo2.critical' | 'spo2.low' | 'spo2.high_on_o2' | 'pulse.high' | 'pulse.low';
-export type NightRuleId = 'niv.adherence' | 'niv.usage_variability' | 'niv.leak' | 'niv.ahi' | 'resp_rate.trend';
+/** Rules on daily summaries of sessions (ventilation nights; oxygen use per therapy day), evaluated per night. */
+export type NightRuleId = 'niv.adherence' | 'niv.usage_variability' | 'niv.leak' | 'niv.ahi' | 'resp_rate.trend' | 'o2.adherence';
 
 export const POINT_RULE_IDS: readonly PointRuleId[] = ['spo2.critical', 'spo2.low', 'spo2.high_on_o2', 'pulse.high', 'pulse.low'];
-export const NIGHT_RULE_IDS: readonly NightRuleId[] = ['niv.adherence', 'niv.usage_variability', 'niv.leak', 'niv.ahi', 'resp_rate.trend'];
+export const NIGHT_RULE_IDS: readonly NightRuleId[] = ['niv.adherence', 'niv.usage_variability', 'niv.leak', 'niv.ahi', 'resp_rate.trend', 'o2.adherence'];
 
 export interface PointRuleParams {
   enabled: boolean;
@@ -29,13 +30,24 @@ export interface RuleSettings {
   'pulse.high': PointRuleParams;
   'pulse.low': PointRuleParams;
   'niv.adherence': { enabled: boolean; minUsageHours: number; minNights: number; windowNights: number };
+  /** Oxygen use per therapy day (noon to noon) below the prescribed hours on minDays of the last windowDays. */
+  'o2.adherence': { enabled: boolean; minUsageHours: number; minDays: number; windowDays: number };
   'niv.usage_variability': { enabled: boolean; maxSdHours: number; windowNights: number };
-  'niv.leak': { enabled: boolean; threshold: number; consecutiveNights: number };
+  /**
+   * `statistic`: the night's leak P95 (today's default), or its 24 h median or mean (LATM:
+   * the session's leakMedian / leakMean, else computed from the leak samples of the therapy day).
+   */
+  'niv.leak': { enabled: boolean; threshold: number; consecutiveNights: number; statistic: LeakStatistic };
   'niv.ahi': { enabled: boolean; threshold: number; consecutiveNights: number };
   'resp_rate.trend': { enabled: boolean; referenceNights: number; consecutiveNights: number };
   'oximetry.baseline': { enabled: boolean; threshold: number; baselineDays: number; minBaselineDays: number };
   'device.silent': { enabled: boolean; infoAfterHours: number; warningAfterHours: number };
 }
+
+export const LEAK_STATISTICS = ['p95', 'median', 'mean'] as const;
+export type LeakStatistic = (typeof LEAK_STATISTICS)[number];
+/** LATM: with the 24 h median or mean, the run of consecutive days the physician sets is 3 to 7. */
+export const LATM_LEAK_DAYS = { min: 3, max: 7 } as const;
 
 export type RuleOverrides = { [K in RuleId]?: Partial<RuleSettings[K]> };
 
@@ -60,8 +72,10 @@ export function defaultSettings(profile: PatientProfile): RuleSettings {
     'pulse.high': point(120, 300),
     'pulse.low': point(45, 300),
     'niv.adherence': { enabled: true, minUsageHours: 4, minNights: 3, windowNights: 7 },
+    // Long-term oxygen therapy: at least 15 h a day (MRC 1981, NOTT 1980; HAS/SPLF).
+    'o2.adherence': { enabled: true, minUsageHours: 15, minDays: 3, windowDays: 7 },
     'niv.usage_variability': { enabled: true, maxSdHours: 1.08, windowNights: 10 },
-    'niv.leak': { enabled: true, threshold: 24, consecutiveNights: 3 },
+    'niv.leak': { enabled: true, threshold: 24, consecutiveNights: 3, statistic: 'p95' },
     'niv.ahi': { enabled: true, threshold: 10, consecutiveNights: 3 },
     'resp_rate.trend': { enabled: true, referenceNights: 4, consecutiveNights: 2 },
     'oximetry.baseline': { enabled: true, threshold: 1, baselineDays: 14, minBaselineDays: 10 },
@@ -107,7 +121,7 @@ export function withMandatoryRules(overrides: RuleOverrides): RuleOverrides {
   return out as RuleOverrides;
 }
 
-type Range = { min: number; max: number; integer?: boolean } | 'boolean';
+type Range = { min: number; max: number; integer?: boolean } | 'boolean' | { oneOf: readonly string[] };
 
 const pointRanges = (threshold: { min: number; max: number }): Record<keyof PointRuleParams, Range> => ({
   enabled: 'boolean',
@@ -130,8 +144,19 @@ export const PARAMETER_RANGES: { [K in RuleId]: Record<keyof RuleSettings[K], Ra
     minNights: { min: 1, max: 14, integer: true },
     windowNights: { min: 1, max: 14, integer: true },
   },
+  'o2.adherence': {
+    enabled: 'boolean',
+    minUsageHours: { min: 1, max: 24 },
+    minDays: { min: 1, max: 14, integer: true },
+    windowDays: { min: 1, max: 14, integer: true },
+  },
   'niv.usage_variability': { enabled: 'boolean', maxSdHours: { min: 0.1, max: 12 }, windowNights: { min: 3, max: 30, integer: true } },
-  'niv.leak': { enabled: 'boolean', threshold: { min: 0, max: 200 }, consecutiveNights: { min: 1, max: 14, integer: true } },
+  'niv.leak': {
+    enabled: 'boolean',
+    threshold: { min: 0, max: 200 },
+    consecutiveNights: { min: 1, max: 14, integer: true },
+    statistic: { oneOf: LEAK_STATISTICS },
+  },
   'niv.ahi': { enabled: 'boolean', threshold: { min: 0, max: 150 }, consecutiveNights: { min: 1, max: 14, integer: true } },
   'resp_rate.trend': {
     enabled: 'boolean',
@@ -158,7 +183,7 @@ export type OverridesValidation = { ok: true; overrides: RuleOverrides } | { ok:
 export function validateOverrides(profile: PatientProfile, raw: unknown): OverridesValidation {
   const errors: string[] = [];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, errors: ['thresholds must be an object'] };
-  const overrides: Record<string, Record<string, number | boolean>> = {};
+  const overrides: Record<string, Record<string, number | boolean | string>> = {};
   for (const [rule, params] of Object.entries(raw as Record<string, unknown>)) {
     // Own keys only: `__proto__`, `constructor`, `toString`... are no rule (JSON.parse makes
     // `__proto__` an own key of the body; looked up, it would find Object.prototype).
@@ -172,7 +197,7 @@ export function validateOverrides(profile: PatientProfile, raw: unknown): Overri
       errors.push(`${rule}: must be an object`);
       continue;
     }
-    const clean: Record<string, number | boolean> = {};
+    const clean: Record<string, number | boolean | string> = {};
     for (const [name, value] of Object.entries(params as Record<string, unknown>)) {
       const range = Object.hasOwn(ranges, name) ? ranges[name] : undefined;
       if (!range) errors.push(`${rule}.${name}: unknown parameter`);
@@ -180,6 +205,9 @@ export function validateOverrides(profile: PatientProfile, raw: unknown): Overri
       else if (range === 'boolean') {
         if (typeof value === 'boolean') clean[name] = value;
         else errors.push(`${rule}.${name}: must be a boolean`);
+      } else if ('oneOf' in range) {
+        if (typeof value === 'string' && range.oneOf.includes(value)) clean[name] = value;
+        else errors.push(`${rule}.${name}: must be one of ${range.oneOf.join(', ')}`);
       } else if (typeof value !== 'number' || !Number.isFinite(value)) errors.push(`${rule}.${name}: must be a number`);
       else if (value < range.min || value > range.max) errors.push(`${rule}.${name}: must be between ${range.min} and ${range.max}`);
       else if (range.integer && !Number.isInteger(value)) errors.push(`${rule}.${name}: must be an integer`);
@@ -197,6 +225,11 @@ export function validateOverrides(profile: PatientProfile, raw: unknown): Overri
   }
   if (s['pulse.low'].threshold >= s['pulse.high'].threshold) errors.push('pulse.low.threshold must be below pulse.high.threshold');
   if (s['niv.adherence'].minNights > s['niv.adherence'].windowNights) errors.push('niv.adherence.minNights must not exceed windowNights');
+  const leak = s['niv.leak'];
+  if (leak.statistic !== 'p95' && (leak.consecutiveNights < LATM_LEAK_DAYS.min || leak.consecutiveNights > LATM_LEAK_DAYS.max)) {
+    errors.push(`niv.leak.consecutiveNights must be between ${LATM_LEAK_DAYS.min} and ${LATM_LEAK_DAYS.max} with the ${leak.statistic}`);
+  }
+  if (s['o2.adherence'].minDays > s['o2.adherence'].windowDays) errors.push('o2.adherence.minDays must not exceed windowDays');
   if (s['oximetry.baseline'].minBaselineDays > s['oximetry.baseline'].baselineDays) {
     errors.push('oximetry.baseline.minBaselineDays must not exceed baselineDays');
   }

@@ -48,10 +48,8 @@ describe('the episodes migration', () => {
     // The API never creates an episode without a prescriber: only the migration's may lack one.
     await expect(pool.query(`INSERT INTO episodes (patient_id, indication, start_date) VALUES ($1, 'niv', '2026-01-01')`, [paris])).rejects.toThrow(/check constraint/);
   });
-  it('reads the session fields a later protocol step adds (leakMedian, leakMean, o2UsageHours, o2FlowMean) once their columns exist', async () => {
-    // What that step will do (the column names follow the session fields): here by hand.
-    await pool.query(`ALTER TABLE night_sessions ADD COLUMN leak_median float8, ADD COLUMN leak_mean float8, ADD COLUMN o2_usage_hours float8, ADD COLUMN o2_flow_mean float8`);
-    await pool.query(`ALTER TABLE devices DROP CONSTRAINT devices_kind_check, ADD CHECK (kind IN ('oximeter', 'ventilator', 'concentrator'))`);
+  it('reads the session fields of the home-oxygen migration (leakMedian, leakMean, o2UsageHours, o2FlowMean) on the migrated database', async () => {
+    // The columns and the concentrator kind come from 20261207100000_home-oxygen-sessions.sql (applied by the test above).
     const team = (await pool.query(`INSERT INTO care_teams (name) VALUES ('t2') RETURNING id`)).rows[0].id;
     const patientId = (await pool.query(`INSERT INTO patients (display_name, profile, care_team_id) VALUES ('c', 'standard', $1) RETURNING id`, [team])).rows[0].id;
     await pool.query(`INSERT INTO devices (device_id, kind, patient_id, secret_hash) VALUES ('VE-future', 'ventilator', $1, 'x'), ('OC-future', 'concentrator', $1, 'x')`, [patientId]);

@@ -88,7 +88,7 @@ describe('rejected input is recorded, counted and acknowledged (real Mosquitto a
     await eventually(async () => (await countReadings(t, device.deviceId)) === 3);
   });
 
-  it('rejects sessions from a device that is not a ventilator, and a malformed session, keeping the samples', async () => {
+  it('rejects sessions from a device that is neither a ventilator nor a concentrator, and a malformed session, keeping the samples', async () => {
     const { device } = await t.ctx.newTeamWithPatient();
     const start = Date.now() - 10 * 3_600_000;
     await publishReadings(pub, device.deviceId, { v: 1, samples: [{ at: start, spo2: 92 }], sessions: [{ start, end: start + 3_600_000, usageHours: 1 }] });
@@ -96,7 +96,7 @@ describe('rejected input is recorded, counted and acknowledged (real Mosquitto a
       const r = await rejectionsOf(t, device.deviceId);
       return r.length > 0 ? r : undefined;
     });
-    expect(rows).toMatchObject([{ reason: 'bad-session', detail: 'sessions[0]: sessions are accepted from ventilators only' }]);
+    expect(rows).toMatchObject([{ reason: 'bad-session', detail: 'sessions[0]: sessions are accepted from ventilators and concentrators only' }]);
     await eventually(async () => (await countReadings(t, device.deviceId)) === 1);
 
     const team = await t.ctx.newCareTeam();

@@ -53,6 +53,26 @@ describe('multi-night scenarios → the rules they are named for', () => {
     expect(await activeAlertRules(t, patientId)).toEqual(expected);
   });
 
+  // Long-term oxygen: a concentrator's flow samples and sessions, day after day.
+  it.each(['oxygen-underuse', 'oxygen-adherent'] as const)('%s', async (scenario) => {
+    const { t } = sim;
+    const patientId = await play(scenario, 3);
+    const expected = [...SCENARIOS[scenario].expectedRules].sort();
+    await eventually(async () => (await activeAlertRules(t, patientId)).length >= expected.length, 20_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await alertRules(t, patientId)).toEqual(expected);
+    // the hours of the complete days, as GET /days counts them (sessions' o2UsageHours per therapy day)
+    const { rows } = await t.pool.query<{ hours: number }>(
+      `SELECT sum(s.o2_usage_hours) AS hours FROM night_sessions s JOIN devices d ON d.device_id = s.device_id AND d.kind = 'concentrator'
+        WHERE s.patient_id = $1 GROUP BY ((s.start_at AT TIME ZONE 'Europe/Paris') - interval '12 hours')::date ORDER BY 1`,
+      [patientId],
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(7);
+    const full = rows.slice(1, -1).map((r) => r.hours); // the first and last days of the run may be partial
+    if (scenario === 'oxygen-adherent') expect(Math.min(...full)).toBeGreaterThanOrEqual(16);
+    else expect(Math.max(...full)).toBeLessThan(15);
+  });
+
   // A device uploading weeks of nights in order: the sessions are committed out of order by the
   // parallel ingest connections ($share round robin). A night rule evaluated while earlier nights
   // are still in flight must not count them as 0 h of use (a false niv.adherence /

@@ -7,6 +7,7 @@ const RULES = {
   'pulse.high': ['Pulse high', '/min'],
   'pulse.low': ['Pulse low', '/min'],
   'niv.adherence': ['NIV adherence', 'nights'],
+  'o2.adherence': ['Oxygen adherence', 'days'],
   'niv.usage_variability': ['NIV usage variability', 'h'],
   'niv.leak': ['NIV leak', 'L/min'],
   'niv.ahi': ['NIV AHI', '/h'],

@@ -93,7 +93,8 @@ export class AlertJobsService {
 
   /**
    * The nightly run: night rules for the last settled night of every patient with an active
-   * ventilator (a night without a session counts as 0 h of use), and oximetry.baseline for the
+   * ventilator (a night without a session counts as 0 h of use), the oxygen rules likewise for
+   * every patient with an active concentrator, and oximetry.baseline for the
    * last complete day of every patient with an active device. A patient whose ventilator was
    * deactivated (an oximeter only) gets no night rules: their nights are not 0 h nights of a
    * ventilator. Returns the number of alert transitions.
@@ -102,9 +103,13 @@ export class AlertJobsService {
     let transitions = 0;
     const ventilated = new Set(await this.data.patientsWithDevice('ventilator', scope.patientIds));
     // nightlyForPatient reads the patient through the gate (patientContext): none without an active episode.
+    const onOxygen = new Set(await this.data.patientsWithDevice('concentrator', scope.patientIds));
     for (const patientId of await this.data.patientsWithDevice('any', scope.patientIds)) {
       try {
-        transitions += await this.trends.nightlyForPatient(patientId, now.getTime(), { nightRules: ventilated.has(patientId) });
+        transitions += await this.trends.nightlyForPatient(patientId, now.getTime(), {
+          nightRules: ventilated.has(patientId),
+          oxygenRules: onOxygen.has(patientId),
+        });
       } catch (err) {
         this.logger.error({ err, patientId }, 'nightly rules failed for a patient');
       }

@@ -1,18 +1,21 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { Queryable } from '../database/transaction.js';
-import type { PatientProfile } from '#domain';
+import type { DeviceKind, PatientProfile, SessionDeviceKind } from '#domain';
 import {
   POINT_RULE_IDS,
   validateOverrides,
   withMandatoryRules,
   type DailyOximetry,
+  type LeakFromSamples,
+  type OxygenSessionRecord,
   type PointRuleId,
   type RuleOverrides,
   type RuleSample,
   type SessionRecord,
 } from '#rules';
 import { PG_POOL } from '../database/database.module.js';
+import { LEAK_MEAN_OF_SAMPLES, LEAK_MEDIAN_OF_SAMPLES } from '../database/therapy-day-sql.js';
 
 /** What the rules need to know about a patient. */
 export interface PatientRuleContext {
@@ -107,20 +110,33 @@ export class RuleDataRepository {
     return new Set(rows.map((r) => r.rule));
   }
 
-  /** Start of the patient's first ventilation session and of the latest one (null: none). */
-  async sessionSpan(patientId: string): Promise<{ first: number; latest: number } | null> {
+  /** Start of the patient's first session from a device of this kind and of the latest one (null: none). */
+  async sessionSpan(patientId: string, kind: SessionDeviceKind = 'ventilator'): Promise<{ first: number; latest: number } | null> {
     const { rows } = await this.pool.query<{ first: Date | null; latest: Date | null }>(
-      `SELECT min(start_at) AS first, max(start_at) AS latest FROM night_sessions WHERE patient_id = $1`,
-      [patientId],
+      `SELECT min(s.start_at) AS first, max(s.start_at) AS latest
+         FROM night_sessions s JOIN devices d ON d.device_id = s.device_id AND d.kind = $2
+        WHERE s.patient_id = $1`,
+      [patientId, kind],
     );
     const r = rows[0];
     return r?.first && r.latest ? { first: r.first.getTime(), latest: r.latest.getTime() } : null;
   }
 
+  /** The patient's ventilation sessions starting in [from, to). */
   async sessions(patientId: string, from: number, to: number): Promise<SessionRecord[]> {
-    const { rows } = await this.pool.query<{ start_at: Date; end_at: Date; usage_hours: number | null; leak_p95: number | null; ahi: number | null; resp_rate_median: number | null }>(
-      `SELECT start_at, end_at, usage_hours, leak_p95, ahi, resp_rate_median FROM night_sessions
-        WHERE patient_id = $1 AND start_at >= $2 AND start_at < $3 ORDER BY start_at`,
+    const { rows } = await this.pool.query<{
+      start_at: Date;
+      end_at: Date;
+      usage_hours: number | null;
+      leak_p95: number | null;
+      leak_median: number | null;
+      leak_mean: number | null;
+      ahi: number | null;
+      resp_rate_median: number | null;
+    }>(
+      `SELECT s.start_at, s.end_at, s.usage_hours, s.leak_p95, s.leak_median, s.leak_mean, s.ahi, s.resp_rate_median
+         FROM night_sessions s JOIN devices d ON d.device_id = s.device_id AND d.kind = 'ventilator'
+        WHERE s.patient_id = $1 AND s.start_at >= $2 AND s.start_at < $3 ORDER BY s.start_at`,
       [patientId, new Date(from), new Date(to)],
     );
     return rows.map((r) => ({
@@ -128,9 +144,43 @@ export class RuleDataRepository {
       end: r.end_at.getTime(),
       usageHours: r.usage_hours,
       leakP95: r.leak_p95,
+      leakMedian: r.leak_median,
+      leakMean: r.leak_mean,
       ahi: r.ahi,
       respRateMedian: r.resp_rate_median,
     }));
+  }
+
+  /**
+   * Per therapy day (noon to noon in `timezone`, named by the date of its noon) whose start is in
+   * [from, to): the 24 h leak median and mean of the valid leak samples of the patient's
+   * ventilators (the same statistics as GET /days: database/therapy-day-sql.ts).
+   */
+  async leakFromSamples(patientId: string, timezone: string, from: number, to: number): Promise<Map<string, LeakFromSamples>> {
+    const devices = await this.pool.query<{ device_id: string }>(`SELECT device_id FROM devices WHERE patient_id = $1 AND kind = 'ventilator' ORDER BY device_id`, [patientId]);
+    const out = new Map<string, LeakFromSamples>();
+    if (devices.rows.length === 0) return out;
+    const { rows } = await this.pool.query<{ day: string; median: number | null; mean: number | null }>(
+      `SELECT to_char(((time AT TIME ZONE $3) - interval '12 hours')::date, 'YYYY-MM-DD') AS day,
+              ${LEAK_MEDIAN_OF_SAMPLES} AS median, ${LEAK_MEAN_OF_SAMPLES} AS mean
+         FROM readings
+        WHERE device_id = ANY($2::text[]) AND metric = 'leak' AND time >= $4 AND time < $5 AND patient_id = $1 AND signal_ok
+        GROUP BY 1`,
+      [patientId, devices.rows.map((r) => r.device_id), timezone, new Date(from), new Date(to)],
+    );
+    for (const r of rows) out.set(r.day, { median: r.median, mean: r.mean === null ? null : Number(r.mean) });
+    return out;
+  }
+
+  /** The patient's oxygen sessions (from concentrators) starting in [from, to). */
+  async oxygenSessions(patientId: string, from: number, to: number): Promise<OxygenSessionRecord[]> {
+    const { rows } = await this.pool.query<{ start_at: Date; end_at: Date; o2_usage_hours: number | null }>(
+      `SELECT s.start_at, s.end_at, s.o2_usage_hours
+         FROM night_sessions s JOIN devices d ON d.device_id = s.device_id AND d.kind = 'concentrator'
+        WHERE s.patient_id = $1 AND s.start_at >= $2 AND s.start_at < $3 ORDER BY s.start_at`,
+      [patientId, new Date(from), new Date(to)],
+    );
+    return rows.map((r) => ({ start: r.start_at.getTime(), end: r.end_at.getTime(), o2UsageHours: r.o2_usage_hours }));
   }
 
   /**
@@ -175,7 +225,7 @@ export class RuleDataRepository {
   }
 
   /** Patients with an active device of this kind (optionally within a set of patients). */
-  async patientsWithDevice(kind: 'oximeter' | 'ventilator' | 'any', patientIds?: readonly string[]): Promise<string[]> {
+  async patientsWithDevice(kind: DeviceKind | 'any', patientIds?: readonly string[]): Promise<string[]> {
     const { rows } = await this.pool.query<{ patient_id: string }>(
       `SELECT DISTINCT patient_id FROM devices
         WHERE active AND ($1 = 'any' OR kind = $1) AND ($2::uuid[] IS NULL OR patient_id = ANY($2::uuid[]))`,

@@ -95,13 +95,17 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
       ),
     );
     this.noteLateDays(batches, patients, now);
-    for (const patientId of new Set(batches.filter((b) => b.sessions.length > 0 && patients.has(b.patientId)).map((b) => b.patientId))) {
-      const starts = batches.filter((b) => b.patientId === patientId).flatMap((b) => b.sessions.map((s) => s.start));
-      try {
-        await this.trends.onSessions(patientId, starts);
-      } catch (err) {
-        this.logger.error({ err, patientId }, 'night rules evaluation failed');
-        failures.push(err);
+    // Ventilator sessions feed the night rules, a concentrator's the oxygen rules.
+    for (const kind of ['ventilator', 'concentrator'] as const) {
+      const withSessions = batches.filter((b) => b.kind === kind && b.sessions.length > 0 && patients.has(b.patientId));
+      for (const patientId of new Set(withSessions.map((b) => b.patientId))) {
+        const starts = withSessions.filter((b) => b.patientId === patientId).flatMap((b) => b.sessions.map((s) => s.start));
+        try {
+          await this.trends.onSessions(patientId, starts, kind, now);
+        } catch (err) {
+          this.logger.error({ err, patientId, kind }, 'night rules evaluation failed');
+          failures.push(err);
+        }
       }
     }
     this.sweep(now);

@@ -18,7 +18,7 @@ export class ThresholdOverridesDto {
 }
 for (const rule of RULE_IDS) {
   const params = Object.entries(PARAMETER_RANGES[rule])
-    .map(([name, r]) => (r === 'boolean' ? `${name} (boolean)` : `${name} (${r.min}–${r.max})`))
+    .map(([name, r]) => (r === 'boolean' ? `${name} (boolean)` : 'oneOf' in r ? `${name} (${r.oneOf.join(' | ')})` : `${name} (${r.min}–${r.max})`))
     .join(', ');
   IsOptional()(ThresholdOverridesDto.prototype, rule);
   IsObject({ message: `${rule} must be an object` })(ThresholdOverridesDto.prototype, rule);

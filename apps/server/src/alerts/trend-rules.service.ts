@@ -5,16 +5,22 @@ import {
   effectiveSettings,
   evaluateNightRules,
   evaluateOximetryBaseline,
+  evaluateOxygenRules,
   lastCompleteNight,
   lastSettledNight,
   nightEnd,
   nightKeyOf,
   zonedEpoch,
+  type LeakStatistic,
   type MissingNights,
+  type NightRulesInput,
   type RuleDecision,
 } from '#rules';
+import type { SessionDeviceKind } from '#domain';
 import { AlertDecisionService } from './alert-decision.service.js';
 import { RuleDataRepository, type PatientRuleContext } from './rule-data.repository.js';
+
+type NightEvaluator = (input: Omit<NightRulesInput, 'sessions'>, upTo: number) => RuleDecision[];
 
 /** Nights the rules may look back over when evaluating one night (longest window plus streaks). */
 const NIGHTS_LOOKBACK = 45;
@@ -47,15 +53,25 @@ export class TrendRulesService implements OnModuleDestroy {
     private readonly decisions: AlertDecisionService,
   ) {}
 
-  /** After sessions were stored: evaluates the nights they belong to, and the latest night. */
-  async onSessions(patientId: string, sessionStarts: readonly number[]): Promise<number> {
+  /**
+   * After sessions were stored: evaluates the nights they belong to, and the latest night: the
+   * night rules for a ventilator's sessions, the oxygen rules (per therapy day, the same engine)
+   * for a concentrator's. A concentrator reports a day in several sessions (the afternoon's hours
+   * before the night's), so a therapy day still in progress at `now` is not judged on arrival (it
+   * would look short); the last complete day is evaluated instead, and the nightly job settles it.
+   */
+  async onSessions(patientId: string, sessionStarts: readonly number[], kind: SessionDeviceKind = 'ventilator', now = Date.now()): Promise<number> {
     const patient = await this.data.patientContext(patientId); // the gate: none without an active episode
-    if (!patient) return 0;
-    const span = await this.data.sessionSpan(patientId);
-    if (!span) return 0;
-    const nights = new Set(sessionStarts.map((s) => nightKeyOf(s, patient.timezone)));
-    nights.add(nightKeyOf(span.latest, patient.timezone));
-    return this.evaluateNights(patient, span.first, [...nights], 'unknown');
+    const span = await this.data.sessionSpan(patientId, kind);
+    if (!patient || !span) return 0;
+    const tz = patient.timezone;
+    let nights = new Set(sessionStarts.map((s) => nightKeyOf(s, tz)));
+    nights.add(nightKeyOf(span.latest, tz));
+    if (kind === 'concentrator') {
+      nights.add(lastCompleteNight(now, tz));
+      nights = new Set([...nights].filter((n) => nightEnd(n, tz) <= now));
+    }
+    return this.evaluateNights(patient, kind, span.first, [...nights], 'unknown');
   }
 
   /**
@@ -96,13 +112,18 @@ export class TrendRulesService implements OnModuleDestroy {
   /**
    * The scheduler's run at `now`: night rules for the last settled night (a night with no
    * session counts as 0 h: every night up to it is settled), unless `nightRules` is false (no
-   * active ventilator), and oximetry.baseline for the last complete day.
+   * active ventilator); the oxygen rules the same way when `oxygenRules` (an active
+   * concentrator); and oximetry.baseline for the last complete day.
    */
-  async nightlyForPatient(patientId: string, now: number, opts: { nightRules: boolean } = { nightRules: true }): Promise<number> {
+  async nightlyForPatient(patientId: string, now: number, opts: { nightRules: boolean; oxygenRules?: boolean } = { nightRules: true }): Promise<number> {
     const patient = await this.data.patientContext(patientId);
     if (!patient) return 0;
-    const span = opts.nightRules ? await this.data.sessionSpan(patientId) : null;
-    let count = span ? await this.evaluateNights(patient, span.first, [lastSettledNight(now, patient.timezone)], 'zero') : 0;
+    let count = 0;
+    const kinds: SessionDeviceKind[] = [...(opts.nightRules ? ['ventilator' as const] : []), ...(opts.oxygenRules ? ['concentrator' as const] : [])];
+    for (const kind of kinds) {
+      const span = await this.data.sessionSpan(patientId, kind);
+      if (span) count += await this.evaluateNights(patient, kind, span.first, [lastSettledNight(now, patient.timezone)], 'zero');
+    }
     count += await this.baselineForPatient(patient, lastCompleteNight(now, patient.timezone));
     return count;
   }
@@ -123,7 +144,13 @@ export class TrendRulesService implements OnModuleDestroy {
     return patient ? this.baselineForPatient(patient, day) : 0;
   }
 
-  private async evaluateNights(patient: PatientRuleContext, firstSessionAt: number, nights: string[], missingNights: MissingNights): Promise<number> {
+  private async evaluateNights(
+    patient: PatientRuleContext,
+    kind: SessionDeviceKind,
+    firstSessionAt: number,
+    nights: string[],
+    missingNights: MissingNights,
+  ): Promise<number> {
     const firstNight = nightKeyOf(firstSessionAt, patient.timezone);
     const sorted = [...new Set(nights)]
       .filter((n) => daysBetween(firstNight, n) >= 0)
@@ -133,21 +160,30 @@ export class TrendRulesService implements OnModuleDestroy {
     const settings = effectiveSettings(patient.profile, patient.overrides);
     const from = zonedEpoch(addDays(sorted[0]!, -NIGHTS_LOOKBACK), 12, patient.timezone);
     const to = nightEnd(sorted[sorted.length - 1]!, patient.timezone);
-    const sessions = await this.data.sessions(patient.id, from, to);
+    const evaluate =
+      kind === 'ventilator' ? await this.ventilatorNights(patient, settings['niv.leak'].statistic, from, to) : await this.oxygenDays(patient.id, from, to);
     let count = 0;
     for (const night of sorted) {
-      const upTo = nightEnd(night, patient.timezone);
-      const decisions = evaluateNightRules({
-        sessions: sessions.filter((s) => s.start < upTo),
-        firstSessionAt,
-        night,
-        timeZone: patient.timezone,
-        settings,
-        missingNights,
-      });
+      const decisions = evaluate({ firstSessionAt, night, timeZone: patient.timezone, settings, missingNights }, nightEnd(night, patient.timezone));
       for (const d of decisions) count += await this.apply(patient, d);
     }
     return count;
+  }
+
+  /**
+   * The night rules over the ventilation sessions of [from, to), for one night (sessions before
+   * `upTo`); with niv.leak on the median or the mean, also the leak samples' statistics per day.
+   */
+  private async ventilatorNights(patient: PatientRuleContext, leakStatistic: LeakStatistic, from: number, to: number): Promise<NightEvaluator> {
+    const sessions = await this.data.sessions(patient.id, from, to);
+    const leakFromSamples = leakStatistic === 'p95' ? undefined : await this.data.leakFromSamples(patient.id, patient.timezone, from, to);
+    return (input, upTo) => evaluateNightRules({ ...input, sessions: sessions.filter((s) => s.start < upTo), leakFromSamples });
+  }
+
+  /** The oxygen rules over the concentrator's sessions of [from, to), for one therapy day. */
+  private async oxygenDays(patientId: string, from: number, to: number): Promise<NightEvaluator> {
+    const sessions = await this.data.oxygenSessions(patientId, from, to);
+    return (input, upTo) => evaluateOxygenRules({ ...input, sessions: sessions.filter((s) => s.start < upTo) });
   }
 
   private async apply(patient: PatientRuleContext, d: RuleDecision): Promise<number> {

@@ -51,7 +51,8 @@ export class NightsRepository {
   }
 
   /**
-   * Ventilation sessions starting in [from, to), each with its night: the local date of its start
+   * Ventilation sessions (from ventilators: a concentrator's oxygen sessions are no night of
+   * ventilation) starting in [from, to), each with its night: the local date of its start
    * minus 12 hours (a session starting between noon and noon the next day belongs to that evening).
    */
   async sessions(patient: PatientScope, from: Date, to: Date): Promise<(VentilationSession & { night: string })[]> {
@@ -60,6 +61,7 @@ export class NightsRepository {
               s.start_at, s.end_at, s.usage_hours, s.leak_p95, s.ahi, s.resp_rate_median, s.tidal_volume_median,
               s.minute_ventilation_median, s.triggered_breaths_pct
          FROM night_sessions s JOIN patients p ON p.id = s.patient_id
+         JOIN devices d ON d.device_id = s.device_id AND d.kind = 'ventilator'
         WHERE s.patient_id = $1 AND s.start_at >= $2 AND s.start_at < $3
         ORDER BY s.start_at`,
       [patient.id, from, to],

@@ -1,7 +1,7 @@
 import type { DeviceKind, PatientProfile, Role } from '#domain';
 
 /** Scenario names of devices-sim (its scenario catalogue), so its launcher can take these devices as they are. */
-export type DemoScenario = 'critical-drop' | 'sustained-hypoxaemia' | 'tachycardia' | 'stable' | 'poor-adherence';
+export type DemoScenario = 'critical-drop' | 'sustained-hypoxaemia' | 'tachycardia' | 'stable' | 'poor-adherence' | 'oxygen-underuse';
 
 export const DEMO_TEAM = 'Demo team';
 
@@ -37,6 +37,16 @@ export const DEMO_PATIENTS: ReadonlyArray<{
     devices: [
       { deviceId: 'OX-DEMO-05', kind: 'oximeter' },
       { deviceId: 'VE-DEMO-05', kind: 'ventilator' },
+    ],
+  },
+  {
+    // Long-term oxygen, under-used: o2.adherence from the history uploaded at start.
+    displayName: 'Hélène Lefèvre (demo)',
+    profile: 'hypercapnic',
+    scenario: 'oxygen-underuse',
+    devices: [
+      { deviceId: 'OX-DEMO-06', kind: 'oximeter' },
+      { deviceId: 'OC-DEMO-06', kind: 'concentrator' },
     ],
   },
 ];

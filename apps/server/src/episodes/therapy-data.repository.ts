@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { SAMPLE_METRIC_NAMES, type TimeWindow } from '#domain';
 import type { PatientScope } from '../access/patient-scope.js';
 import { PG_POOL } from '../database/database.module.js';
+import { LEAK_MEAN_OF_SAMPLES, LEAK_MEDIAN_OF_SAMPLES } from '../database/therapy-day-sql.js';
 
 /** One therapy day's raw aggregates (null: nothing of that kind in the window). */
 export interface DayAggregates {
@@ -39,9 +40,8 @@ const IS_OXYGEN = `(x.kind = 'concentrator' OR x.o2_usage_hours IS NOT NULL)`;
 
 /**
  * The therapy days' data, read from the readings store: samples (`readings`) and session
- * summaries (`night_sessions`). Session fields that a later protocol step adds (leakMedian,
- * leakMean, o2UsageHours, o2FlowMean: CONTRACT.md §6) are read by column name through
- * to_jsonb(row), so this query works before and after their columns exist (NULL until then).
+ * summaries (`night_sessions`: a ventilator's sessions, with leakMedian and leakMean when it
+ * sends them, and a concentrator's, with o2UsageHours and o2FlowMean: CONTRACT.md §6).
  */
 @Injectable()
 export class TherapyDataRepository {
@@ -84,8 +84,8 @@ export class TherapyDataRepository {
         CROSS JOIN LATERAL (
               SELECT avg(value) FILTER (WHERE metric = 'respRate') AS resp_rate_mean,
                      count(*) FILTER (WHERE metric = 'respRate')::int AS resp_rate_n,
-                     percentile_cont(0.5) WITHIN GROUP (ORDER BY value) FILTER (WHERE metric = 'leak') AS leak_median,
-                     avg(value) FILTER (WHERE metric = 'leak') AS leak_mean,
+                     ${LEAK_MEDIAN_OF_SAMPLES} AS leak_median,
+                     ${LEAK_MEAN_OF_SAMPLES} AS leak_mean,
                      avg(value) FILTER (WHERE metric = 'spo2') AS spo2_mean,
                      avg(value) FILTER (WHERE metric = 'o2Flow') AS o2_flow_mean,
                      count(*) FILTER (WHERE metric = 'o2Flow')::int AS o2_flow_n,
@@ -103,10 +103,7 @@ export class TherapyDataRepository {
                      sum(${O2_HOURS}) FILTER (WHERE ${IS_OXYGEN}) AS o2_session_hours,
                      ${weighted('o2_flow_mean', O2_HOURS, IS_OXYGEN)} AS session_o2_flow_mean
                 FROM (SELECT ns.start_at, ns.end_at, ns.usage_hours, ns.resp_rate_median, d.kind,
-                             (to_jsonb(ns) ->> 'leak_median')::float8 AS leak_median,
-                             (to_jsonb(ns) ->> 'leak_mean')::float8 AS leak_mean,
-                             (to_jsonb(ns) ->> 'o2_usage_hours')::float8 AS o2_usage_hours,
-                             (to_jsonb(ns) ->> 'o2_flow_mean')::float8 AS o2_flow_mean
+                             ns.leak_median, ns.leak_mean, ns.o2_usage_hours, ns.o2_flow_mean
                         FROM night_sessions ns JOIN devices d ON d.device_id = ns.device_id
                        WHERE ns.patient_id = $1 AND ns.start_at >= w.s AND ns.start_at < w.e) AS x) AS s`,
       [patient.id, devices, windows.map((w) => new Date(w.start)), windows.map((w) => new Date(w.end))],

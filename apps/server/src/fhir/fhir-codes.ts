@@ -56,6 +56,8 @@ const EXTRA: Partial<Record<SampleMetric, { codings: Coding[]; profile?: string;
     profile: 'http://hl7.org/fhir/StructureDefinition/resprate',
     unitDisplay: 'breaths/minute',
   },
+  // A concentrator's (or ventilator's) supplemental oxygen: part of the therapy, not a vital sign.
+  o2Flow: { codings: [{ system: LOINC, code: '3151-8', display: 'Inhaled oxygen flow rate' }], unitDisplay: 'L/min' },
 };
 
 /** Patient measurements are vital signs; ventilator settings and leak describe the therapy. */

@@ -69,6 +69,18 @@ describe('FHIR resources (R4 structure)', () => {
     for (const r of resources) expect(fhirProblems(r)).toEqual([]);
   });
 
+  it('codes the oxygen flow with LOINC 3151-8 (inhaled oxygen flow rate) in L/min, as therapy; a concentrator is a Device', () => {
+    const raw = readingObservation(P, { deviceId: 'OC-1', metric: 'o2Flow', time: at, timeUs: '1', value: 2.5 });
+    expect(fhirProblems(raw)).toEqual([]);
+    const obs = raw as unknown as { code: { coding: { code: string; display?: string }[] }; valueQuantity: unknown; category: { coding: { code: string }[] }[] };
+    expect(obs.code.coding[0]).toMatchObject({ code: '3151-8', display: 'Inhaled oxygen flow rate' });
+    expect(obs.valueQuantity).toMatchObject({ value: 2.5, code: 'L/min', system: 'http://unitsofmeasure.org' });
+    expect(obs.category[0]!.coding[0]!.code).not.toBe('vital-signs');
+    const device = deviceResource({ deviceId: 'OC-1', kind: 'concentrator', patientId: P, active: true, firmware: '3.0.2' });
+    expect(fhirProblems(device)).toEqual([]);
+    expect(device).toMatchObject({ type: { text: 'Home oxygen concentrator' } });
+  });
+
   it('maps device ids to FHIR ids and back', () => {
     for (const id of ['OX-1', 've_01_a', 'A_-_b']) {
       expect(deviceFhirId(id)).toMatch(/^[A-Za-z0-9\-.]{1,64}$/);

@@ -107,7 +107,7 @@ export function patientResource(p: { id: string; displayName: string; ins: strin
   };
 }
 
-const DEVICE_KIND_TEXT: Record<DeviceKind, string> = { oximeter: 'Pulse oximeter', ventilator: 'Home mechanical ventilator' };
+const DEVICE_KIND_TEXT: Record<DeviceKind, string> = { oximeter: 'Pulse oximeter', ventilator: 'Home mechanical ventilator', concentrator: 'Home oxygen concentrator' };
 
 export function deviceResource(d: { deviceId: string; kind: DeviceKind; patientId: string; active: boolean; firmware: string | null }): Resource {
   return {

@@ -56,8 +56,8 @@ describe('IngestBatch', () => {
     expect(p[6]).toEqual(['VE-1']);
     expect(p[10]).toEqual([7.5]); // usageHours
     expect(p[11]).toEqual([null]); // leakP95
-    expect((p[18] as string[])[0]).toHaveLength(256); // topic bounded
-    expect(p.slice(23)).toEqual([['AA-1', 'OX-1'], [true, false], [5, null], [null, null], [1500, 3000]]);
+    expect((p[22] as string[])[0]).toHaveLength(256); // topic bounded
+    expect(p.slice(27)).toEqual([['AA-1', 'OX-1'], [true, false], [5, null], [null, null], [1500, 3000]]);
     expect(b.size).toBe(1 + 1 + 2);
     expect([...b.rejectionCounts]).toEqual([['bad-topic', 1]]);
   });
@@ -75,9 +75,9 @@ describe('the batch statement', () => {
       expect(sql).toContain('ON CONFLICT (device_id, start_at) DO NOTHING');
       expect(sql).toContain('INSERT INTO rejections');
       expect(sql).toContain('UPDATE devices');
-      // 28 parameters, each used.
-      for (let i = 1; i <= 28; i++) expect(sql).toContain(`$${i}::`);
-      expect(sql).not.toContain('$29');
+      // 32 parameters (11 session fields), each used.
+      for (let i = 1; i <= 32; i++) expect(sql).toContain(`$${i}::`);
+      expect(sql).not.toContain('$33');
     }
   });
 

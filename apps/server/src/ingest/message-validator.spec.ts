@@ -12,6 +12,7 @@ const validator = new MessageValidator(config);
 
 const oximeter: DeviceInfo = { deviceId: 'OX-1', patientId: '00000000-0000-4000-8000-000000000001', kind: 'oximeter', active: true };
 const ventilator: DeviceInfo = { deviceId: 'VT-1', patientId: '00000000-0000-4000-8000-000000000002', kind: 'ventilator', active: true };
+const concentrator: DeviceInfo = { deviceId: 'OC-1', patientId: '00000000-0000-4000-8000-000000000003', kind: 'concentrator', active: true };
 
 /** A message as the router leaves it: device and channel read from its topic (null: bad topic). */
 function message(deviceId: string | null, channel: 'readings' | 'status', payload: unknown): InflightMessage {
@@ -74,7 +75,7 @@ describe('MessageValidator.route: what one message writes', () => {
     expect(batch.rejectionExcerpts[0]).toBe(JSON.stringify(sample(1, 140)));
   });
 
-  it('accepts sessions from a ventilator only (bad-session otherwise)', () => {
+  it('accepts sessions from ventilators and concentrators only (bad-session otherwise)', () => {
     const session = { start: NOW - 9 * 3600_000, end: NOW - 3600_000, usageHours: 8 };
     const fromVentilator = route(message('VT-1', 'readings', { v: 1, sessions: [session] }), ventilator);
     expect(fromVentilator.sessionStarts).toEqual([session.start]);
@@ -82,7 +83,35 @@ describe('MessageValidator.route: what one message writes', () => {
     const fromOximeter = route(message('OX-1', 'readings', { v: 1, sessions: [session] }), oximeter);
     expect(fromOximeter.sessionStarts).toEqual([]);
     expect(fromOximeter.rejectionReasons).toEqual(['bad-session']);
-    expect(fromOximeter.rejectionDetails[0]).toBe('sessions[0]: sessions are accepted from ventilators only');
+    expect(fromOximeter.rejectionDetails[0]).toBe('sessions[0]: sessions are accepted from ventilators and concentrators only');
+  });
+
+  it("stores a concentrator's oxygen sessions and flow samples; a ventilator field in its session is rejected with its reason", () => {
+    const o2 = { start: NOW - 9 * 3600_000, end: NOW - 3600_000, o2UsageHours: 7.5, o2FlowMean: 2 };
+    const bad = { start: NOW - 20 * 3600_000, end: NOW - 18 * 3600_000, o2UsageHours: 2, usageHours: 2 };
+    const batch = route(message('OC-1', 'readings', { v: 1, samples: [sample(1, 95), { at: NOW - 60_000, o2Flow: 2.5 }], sessions: [o2, bad] }), concentrator);
+    expect(batch.sessionStarts).toEqual([o2.start]);
+    expect(batch.sessionValues.o2UsageHours).toEqual([7.5]);
+    expect(batch.sessionValues.o2FlowMean).toEqual([2]);
+    expect(batch.sessionValues.usageHours).toEqual([null]);
+    expect(batch.metrics).toEqual(['spo2', 'o2Flow']);
+    expect(batch.rejectionReasons).toEqual(['unknown-field']);
+    expect(batch.rejectionDetails[0]).toBe('sessions[1]: usageHours is not a field of a concentrator session');
+    // And the other way round: oxygen fields are no ventilator session's.
+    const fromVentilator = route(message('VT-1', 'readings', { v: 1, sessions: [o2] }), ventilator);
+    expect(fromVentilator.sessionStarts).toEqual([]);
+    expect(fromVentilator.rejectionDetails[0]).toBe('sessions[0]: o2UsageHours is not a field of a ventilator session');
+  });
+
+  it.each([
+    [{ o2Flow: 16 }, 'out-of-range'],
+    [{ o2Flow: -0.5 }, 'out-of-range'],
+    [{ o2Flow: '2' }, 'bad-value'],
+    [{ o2Purity: 93 }, 'unknown-field'],
+  ])('a malformed concentrator sample %j is a rejection (%s)', (fields, reason) => {
+    const batch = route(message('OC-1', 'readings', { v: 1, samples: [{ at: NOW - 60_000, ...fields }, { at: NOW - 30_000, o2Flow: 2 }] }), concentrator);
+    expect(batch.rowCount).toBe(1);
+    expect(batch.rejectionReasons).toEqual([reason]);
   });
 
   it(`records at most ${MAX_ITEM_ROWS_PER_MESSAGE} item rows plus one summary row, and counts every item`, () => {

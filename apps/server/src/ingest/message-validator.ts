@@ -48,19 +48,11 @@ export class MessageValidator {
       return;
     }
     const window: TimeWindow = { nowMs: receivedAt, backfillHorizonMs: this.backfillHorizonMs, futureSkewMs: this.futureSkewMs };
-    const result = parseReadingsPayload(message.payload, window);
+    const result = parseReadingsPayload(message.payload, window, device.kind);
     if (!result.ok) return this.reject(batch, message, result.reason, result.detail);
     batch.addSamples(device, result.samples, receivedAt);
-    let rejected = result.rejected;
-    if (result.sessions.length > 0) {
-      if (device.kind === 'ventilator') {
-        batch.addSessions(device, result.sessions);
-      } else {
-        rejected = rejected.concat(
-          result.sessions.map((_, index) => ({ kind: 'session' as const, index, reason: 'bad-session' as const, detail: 'sessions are accepted from ventilators only' })),
-        );
-      }
-    }
+    if (result.sessions.length > 0) batch.addSessions(device, result.sessions);
+    const rejected = result.rejected;
     if (rejected.length > 0) this.recordItemRejections(batch, message, rejected);
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { SESSION_FIELD_NAMES } from '#domain';
+import { SESSION_FIELD_NAMES, type SessionField } from '#domain';
 import pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { databaseFlavour, type DatabaseFlavour } from '../database/migrator.js';
@@ -36,11 +36,27 @@ const HOURLY_ROLLUP = `
       n = readings_hourly.n + EXCLUDED.n
   ),`;
 
-const SESSION_COLUMNS = ['usage_hours', 'leak_p95', 'ahi', 'resp_rate_median', 'tidal_volume_median', 'minute_ventilation_median', 'triggered_breaths_pct'];
+/** The night_sessions column of each session field (ventilator and concentrator sessions share the table). */
+const SESSION_COLUMN: Readonly<Record<SessionField, string>> = {
+  usageHours: 'usage_hours',
+  leakP95: 'leak_p95',
+  leakMedian: 'leak_median',
+  leakMean: 'leak_mean',
+  ahi: 'ahi',
+  respRateMedian: 'resp_rate_median',
+  tidalVolumeMedian: 'tidal_volume_median',
+  minuteVentilationMedian: 'minute_ventilation_median',
+  triggeredBreathsPct: 'triggered_breaths_pct',
+  o2UsageHours: 'o2_usage_hours',
+  o2FlowMean: 'o2_flow_mean',
+};
+const SESSION_COLUMNS = SESSION_FIELD_NAMES.map((f) => SESSION_COLUMN[f]);
 
 export function batchStatement(flavour: DatabaseFlavour): string {
   const sessionParams = SESSION_COLUMNS.map((_, i) => `$${11 + i}::float8[]`).join(', ');
   const sessionAliases = SESSION_COLUMNS.map((_, i) => `f${i}`).join(', ');
+  // Parameters after the sessions' columns: rejections (6), then statuses (5).
+  const p = (k: number) => `$${11 + SESSION_COLUMNS.length + k}`;
   const returning = flavour === 'postgres' ? 'RETURNING patient_id, metric, time, value, signal_ok' : 'RETURNING 1';
   return `
 WITH ins AS (${READINGS_INSERT}
@@ -56,14 +72,14 @@ sess AS (
 rej AS (
   INSERT INTO rejections (device_id, topic, reason, detail, received_at, excerpt)
   SELECT d, t, r, x, to_timestamp(a / 1000), e
-    FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::float8[], $23::text[]) AS u(d, t, r, x, a, e)
+    FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::float8[], ${p(5)}::text[]) AS u(d, t, r, x, a, e)
 ),
 st AS (
   UPDATE devices dv SET online = u.online,
          battery = coalesce(u.battery, dv.battery),
          firmware = coalesce(u.firmware, dv.firmware),
          status_at = to_timestamp(u.at / 1000)
-    FROM unnest($24::text[], $25::bool[], $26::int2[], $27::text[], $28::float8[]) AS u(device_id, online, battery, firmware, at)
+    FROM unnest(${p(6)}::text[], ${p(7)}::bool[], ${p(8)}::int2[], ${p(9)}::text[], ${p(10)}::float8[]) AS u(device_id, online, battery, firmware, at)
    WHERE dv.device_id = u.device_id
      AND (dv.status_at IS NULL OR dv.status_at <= to_timestamp(u.at / 1000))
 )
