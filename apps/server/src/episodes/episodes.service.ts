@@ -144,7 +144,7 @@ export class EpisodesService {
   }
 
   /** The compliance months (CONTRACT.md §6) of an episode of a patient the caller was given access to. */
-  async complianceOf(patient: VisiblePatient, episode: EpisodeEntity, now: Date): Promise<ComplianceDto['months']> {
+  async complianceOf(patient: VisiblePatient, episode: Pick<EpisodeEntity, 'startDate' | 'endDate'>, now: Date): Promise<ComplianceDto['months']> {
     const today = therapyDayOf(now.getTime(), patient.timezone);
     const lastDay = episode.endDate && episode.endDate < today ? episode.endDate : today;
     const months = episodeMonths(episode.startDate, lastDay);
