@@ -49,6 +49,6 @@ export default tseslint.config(
   },
   {
     files: ['apps/server/public/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', localStorage: 'readonly', io: 'readonly', console: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', clearTimeout: 'readonly', clearInterval: 'readonly', Audio: 'readonly', AudioContext: 'readonly', navigator: 'readonly', location: 'readonly', URLSearchParams: 'readonly', sessionStorage: 'readonly', Intl: 'readonly', requestAnimationFrame: 'readonly', HTMLElement: 'readonly', Event: 'readonly', alert: 'readonly' } },
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', localStorage: 'readonly', io: 'readonly', console: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', clearTimeout: 'readonly', clearInterval: 'readonly', Audio: 'readonly', AudioContext: 'readonly', navigator: 'readonly', location: 'readonly', URLSearchParams: 'readonly', URL: 'readonly', sessionStorage: 'readonly', Intl: 'readonly', requestAnimationFrame: 'readonly', HTMLElement: 'readonly', Event: 'readonly', alert: 'readonly' } },
   },
 );

@@ -11,6 +11,7 @@ import { countStored, runLoadPhase, type LoadPhaseResult } from './load-phase.js
 import { provision } from './provision.js';
 import { measureRawCeiling } from './raw-ceiling.js';
 import { formatTable, writeResult, type BenchResult } from './report.js';
+import { runReportStage } from './report-stage.js';
 import { seedTrendHistory, timeTrendQuery, trendsEndpointPresent } from './trend-query.js';
 
 /** Environment passed through to the backend processes, so `INGEST_WRITERS=3 npm run bench` tunes the product. */
@@ -121,6 +122,13 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     ? await timeTrendQuery({ baseUrl: backends.api.url, token: nurseToken }, population.trendPatient.patientId, trendRange, options.trendRuns)
     : await timeTrendQuery({ databaseUrl: db.url }, population.trendPatient.patientId, trendRange, options.trendRuns);
   log(`trend query: median ${trend.medianMs} ms over ${trend.runs} runs (${trend.via}, ${trend.buckets} buckets)`);
+  // The report stage (BENCH_REPORT_RUNS=0 skips it): last month's PDF of a patient with 30 nights of 1 Hz oximetry.
+  const reportRuns = Number(process.env.BENCH_REPORT_RUNS ?? 100);
+  const reports =
+    reportRuns > 0
+      ? await runReportStage({ databaseUrl: db.url, flavour: db.flavour, baseUrl: backends.api.url, pid: backends.api.proc.pid!, teamId: population.teamId, physician: population.physician, runs: reportRuns, log })
+      : null;
+  if (reports) log(`report stage: first ${reports.firstMs} ms, median ${reports.medianMs} ms of ${reports.runs}, API RSS peak ${reports.peakRssMb} MB`);
 
   const ingestMetrics = await Promise.all(backends.ingest.map(async (b) => (await fetchMetrics(b.url)).text()));
   await Promise.all(backends.all.map((b) => b.stop()));
@@ -131,7 +139,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   const ceiling = await measureRawCeiling(db.url, population.loadDevices, { seconds: options.ceilingS, startAt: Date.now() - 20 * 86_400_000 });
   log(`raw ceiling: ${ceiling.rowsPerSecond.toLocaleString('en-US')} rows/s`);
 
-  return assemble({
+  const result = assemble({
     options,
     sustained,
     capacity,
@@ -147,6 +155,8 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     brokerUrl: broker.url,
     alertDevices: population.alertDevices,
   });
+  result.details.reports = reports;
+  return result;
 }
 
 function startBackends(options: BenchOptions, databaseUrl: string, brokerUrl: string): { ingest: BackendProcess[]; api: BackendProcess; all: BackendProcess[] } {

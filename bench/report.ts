@@ -56,6 +56,7 @@ export function formatTable(r: BenchResult): string {
     drainSeconds?: number;
     cpuMicrosecondsPerReading?: Record<string, number | null>;
     capacity?: { offeredReadingsPerSecond: number | null; storedReadingsPerSecond: number | null; saturated: boolean } | null;
+    reports?: { firstMs: number; medianMs: number; runs: number; peakRssMb: number } | null;
   };
   const rows: Array<[string, string, string]> = [
     ['readings stored per second (sustained)', fmt(r.readingsPerSecond), `offered ${fmt(d.offeredReadingsPerSecond ?? null)}/s, backlog drained in ${fmt(d.drainSeconds ?? null)} s`],
@@ -80,6 +81,12 @@ export function formatTable(r: BenchResult): string {
     ['raw insert ceiling', fmt(r.rawCeilingReadingsPerSecond), 'rows/s, plain unnest inserts, 2 connections x 5000 rows'],
     ['ratio to raw', fmt(r.ratioToRaw), 'higher of the sustained rate and the capacity / raw ceiling'],
     ['trend query (30 d, 1 h buckets), median', fmt(r.trendQueryMs, ' ms'), d.trendVia === 'http' ? 'GET /api/patients/:id/trends' : 'SQL of the endpoint (endpoint not built)'],
+    ...(d.reports
+      ? ([
+          ['monthly report PDF, first', fmt(d.reports.firstMs, ' ms'), '30 nights of 1 Hz oximetry + ventilator sessions, GET …/reports/monthly.pdf'],
+          [`monthly report PDF, median of ${d.reports.runs}`, fmt(d.reports.medianMs, ' ms'), `one after the other; API process RSS peak ${d.reports.peakRssMb} MB`],
+        ] as Array<[string, string, string]>)
+      : []),
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));

@@ -27,12 +27,13 @@ import { HealthModule } from './health/health.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RegistryModule } from './registry/registry.module.js';
+import { ReportsModule } from './reports/reports.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
 
 
 /** Which feature modules each process role runs. One process can hold all roles (see docs/architecture.md). */
 const ROLE_MODULES: Record<ProcessRole, Type[]> = {
-  api: [RegistryModule, AlertsModule, AlertsApiModule, ConsoleModule, ClinicalModule, FhirModule, BrokerAuthModule, EpisodesModule],
+  api: [RegistryModule, AlertsModule, AlertsApiModule, ConsoleModule, ClinicalModule, FhirModule, BrokerAuthModule, EpisodesModule, ReportsModule],
   ingest: [IngestModule, AlertsModule],
   scheduler: [SchedulerModule, AlertsModule],
 };

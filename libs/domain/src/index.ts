@@ -6,3 +6,4 @@ export * from './oximetry.js';
 export * from './nights.js';
 export * from './therapy-days.js';
 export * from './reviews.js';
+export * from './report-period.js';

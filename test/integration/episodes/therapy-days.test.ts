@@ -45,6 +45,22 @@ describe('GET /api/patients/:id/days (therapy days, noon to noon)', () => {
     return res.body;
   };
 
+  it('SpO2 mean: whole UTC hours from the hourly rollup, the half hours at the edges of a +05:30 day from the samples, exactly', async () => {
+    const { nurse, patient, device } = await t.ctx.newTeamWithPatient();
+    await t.pool.query(`UPDATE patients SET timezone = 'Asia/Kolkata' WHERE id = $1`, [patient.id]);
+    const base = { deviceId: device.deviceId, patientId: patient.id, metric: 'spo2' };
+    // The day of 10 November 2026 runs 06:30Z → 06:30Z (noon to noon, UTC+05:30).
+    await insertReadings(t.pool, [
+      ...regular(base, '2026-11-10T06:20:00Z', MIN, repeat(70, 5)), // before noon: the day before
+      ...regular(base, '2026-11-10T06:35:00Z', MIN, repeat(80, 10)), // the first half hour
+      ...regular(base, '2026-11-10T08:00:00Z', MIN, repeat(96, 20)), // a whole hour
+      ...regular(base, '2026-11-11T06:10:00Z', MIN, repeat(90, 10)), // the last half hour
+      ...regular(base, '2026-11-11T06:40:00Z', MIN, repeat(60, 5)), // after noon: the next day
+    ]);
+    const [day] = await days(nurse.token, patient.id, 'days=1&until=2026-11-10');
+    expect(day!.spo2Mean).toBe(Math.round(((80 * 10 + 96 * 20 + 90 * 10) / 40) * 10) / 10);
+  });
+
   it('a session across the spring DST night counts its true hours on one day (Paris, 28→29 March 2026)', async () => {
     const { nurse, patient } = await t.ctx.newTeamWithPatient();
     const vent = await t.ctx.newDevice(patient.id, 'ventilator');

@@ -65,6 +65,31 @@ export async function request(method, path, body) {
   return parsed;
 }
 
+/**
+ * Downloads a file the API serves (a PDF report): fetched with the token, saved under the file
+ * name the server gives (Content-Disposition). Errors as request()'s.
+ */
+export async function download(path) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (res.status === 401) {
+    signOut();
+    onUnauthenticated();
+  }
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    throw new ApiError(res.status, body.error?.code ?? 'ERROR', body.error?.message ?? `GET ${path}: ${res.status}`);
+  }
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'report.pdf';
+  const url = URL.createObjectURL(await res.blob());
+  const link = Object.assign(document.createElement('a'), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return name;
+}
+
 export const get = (path) => request('GET', path);
 export const put = (path, body) => request('PUT', path, body);
 

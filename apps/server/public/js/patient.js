@@ -1,5 +1,5 @@
-// The physician's patient page: telemonitoring status, trends (SpO2, pulse, respiratory rate), nights, alerts, reviews, thresholds.
-import { alertHandling, alertsInPeriod, currentUser, get, nights, put, request, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
+// The physician's patient page: telemonitoring status, trends (SpO2, pulse, respiratory rate), nights, alerts, reviews, thresholds, reports.
+import { alertHandling, alertsInPeriod, currentUser, download, get, nights, put, request, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
 import { bandFor, bandLabel, bucketFor, CHART_METRICS, renderTrendChart } from './clinical-charts.js';
 import { cell, renderAlertsTable, renderNightsTable } from './clinical-tables.js';
 import { renderThresholdsForm, thresholdsBody } from './clinical-thresholds.js';
@@ -47,6 +47,43 @@ $('patient-select').addEventListener('change', () => {
 });
 
 $('report-month').addEventListener('change', updateReportLink);
+
+/** Saves a PDF report; what went wrong (a month outside the episode, …) is said next to the buttons. */
+async function savePdf(path, what) {
+  $('download-status').textContent = `Preparing the ${what}…`;
+  try {
+    const name = await download(path);
+    $('download-status').textContent = `Downloaded ${name}.`;
+  } catch (err) {
+    $('download-status').textContent = `The ${what} could not be made: ${err.message}`;
+  }
+}
+
+$('monthly-pdf').addEventListener('click', () => {
+  if (!state.patientId) return;
+  const q = new URLSearchParams({ month: $('report-month').value });
+  void savePdf(`/api/patients/${encodeURIComponent(state.patientId)}/reports/monthly.pdf?${q}`, 'monthly report');
+});
+
+$('closing-pdf').addEventListener('click', () => {
+  const id = $('closing-pdf').dataset.episodeId;
+  if (id) void savePdf(`/api/episodes/${encodeURIComponent(id)}/closing-report.pdf`, 'closing report');
+});
+
+/** The closing report is offered for the patient's last ended episode, if any. */
+async function loadEpisodes(patientId) {
+  const button = $('closing-pdf');
+  button.hidden = true;
+  delete button.dataset.episodeId;
+  const episodes = await get(`/api/patients/${encodeURIComponent(patientId)}/episodes`);
+  if (state.patientId !== patientId) return;
+  const ended = episodes.find((e) => e.status === 'ended');
+  if (ended) {
+    button.dataset.episodeId = ended.id;
+    button.title = `Episode ${ended.startDate} – ${ended.endDate}`;
+    button.hidden = false;
+  }
+}
 
 function updateReportLink() {
   const q = new URLSearchParams({ patient: state.patientId ?? '', month: $('report-month').value });
@@ -99,6 +136,7 @@ async function loadPatient() {
   state.thresholds = null;
   const results = await Promise.allSettled([
     loadThresholds(id),
+    loadEpisodes(id),
     ...CHART_METRICS.map((m) => trends(id, m.metric, from, to, bucket)),
     nights(id, Math.min(state.days, 92)),
     alertsInPeriod(id, from, to),
@@ -106,7 +144,7 @@ async function loadPatient() {
     loadTelemonitoring(id),
   ]);
   if (state.patientId !== id) return; // another patient was chosen meanwhile
-  const [, ...rest] = results;
+  const [, , ...rest] = results;
   state.charts = { patient, from, to, bucketMs, series: rest.slice(0, CHART_METRICS.length) };
   renderCharts();
   const nightsResult = rest[CHART_METRICS.length];

@@ -19,6 +19,11 @@ export class PatientAccessRepository {
     return this.patients.findOne({ select: RECORD_COLUMNS, where: { id: patientId, careTeamId: In(careTeamIds) } });
   }
 
+  /** Every patient (the operator's activity, for an admin). */
+  async listAll(): Promise<PatientRecord[]> {
+    return this.patients.find({ select: RECORD_COLUMNS, order: { displayName: 'ASC' } });
+  }
+
   async listInTeams(careTeamIds: string[]): Promise<PatientRecord[]> {
     if (careTeamIds.length === 0) return [];
     return this.patients.find({ select: RECORD_COLUMNS, where: { careTeamId: In(careTeamIds) }, order: { displayName: 'ASC' } });

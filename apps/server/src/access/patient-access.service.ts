@@ -93,6 +93,28 @@ export class PatientAccessService {
     return result;
   }
 
+  /**
+   * The operator's view over patients (its activity, CONTRACT.md §6): an admin reads every
+   * patient, a physician those of his care teams; any other role is refused (403). Audited like a
+   * list: the entry names the patients whose data was returned.
+   */
+  async readOperatorList<T>(
+    principal: Principal,
+    audit: AccessAudit,
+    reader: (patients: VisiblePatient[], note: NoteRead) => Promise<T>,
+    patientIdsOf: (result: T) => Iterable<string>,
+  ): Promise<T> {
+    if (principal.role !== 'admin' && principal.role !== 'physician') throw AppError.forbidden();
+    const records = principal.role === 'admin' ? await this.patients.listAll() : await this.patients.listInTeams(principal.careTeamIds);
+    const patients = records.map(issuePatientScope);
+    let details = audit.details;
+    const result = await reader(patients, (more) => {
+      details = { ...details, ...more };
+    });
+    await this.audit.recordPatientsRead({ action: audit.action, actor: actorOf(principal), targetType: audit.target?.type, details }, patientIdsOf(result));
+    return result;
+  }
+
   private async open(principal: Principal, patientId: string, audit: AccessAudit): Promise<VisiblePatient> {
     const found = isUuid(patientId) ? await this.patients.findInTeams(patientId, principal.careTeamIds) : null;
     if (found) return issuePatientScope(found);

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { AlertView } from '#domain';
-import { PatientAccessService } from '../access/patient-access.service.js';
+import { PatientAccessService, type VisiblePatient } from '../access/patient-access.service.js';
 import { AuditService, actorOf } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { AlertRepository, toAlertView, type AlertListQuery } from './alert.repository.js';
+
+const ALERT_PAGE = 500;
 
 /** Reads of alerts, always scoped to the caller's care teams (404 outside), audited. */
 @Injectable()
@@ -28,6 +30,21 @@ export class AlertQueryService {
       rows.map((r) => r.patientId),
     );
     return rows.map(toAlertView);
+  }
+
+  /**
+   * Every alert of a patient the caller was given access to that was active during [from, to)
+   * (the same filter as GET /api/alerts?from=&to=), oldest first, all pages.
+   */
+  async activeDuringOf(patient: VisiblePatient, from: Date, to: Date): Promise<AlertView[]> {
+    const rows: AlertView[] = [];
+    for (let beforeId: string | undefined; ; ) {
+      const page = await this.alerts.listInTeams([patient.careTeamId], { patientId: patient.id, from: from.toISOString(), to: to.toISOString(), limit: ALERT_PAGE, beforeId });
+      rows.push(...page.map(toAlertView));
+      if (page.length < ALERT_PAGE) break;
+      beforeId = page.at(-1)!.id;
+    }
+    return rows.reverse();
   }
 
   async get(principal: Principal, id: string): Promise<AlertView> {

@@ -11,5 +11,6 @@ import { ThresholdsService } from './thresholds.service.js';
   imports: [AlertsModule],
   controllers: [AlertsController, ThresholdsController],
   providers: [AlertQueryService, ThresholdsRepository, ThresholdsService],
+  exports: [AlertQueryService, ThresholdsService],
 })
 export class AlertsApiModule {}

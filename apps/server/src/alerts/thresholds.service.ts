@@ -49,6 +49,12 @@ const MANDATORY: readonly LockedParameter[] = MANDATORY_RULE_IDS.map((rule) => (
   reason: 'Mandatory while the patient is under telemonitoring: the alert on a device that stops sending data cannot be switched off.',
 }));
 
+/** The thresholds in force over a period: at its start, then each change in it. */
+export interface ThresholdsHistory {
+  atStart: RuleSettings;
+  changes: Array<{ at: string; by: string | null; before: RuleSettings; after: RuleSettings }>;
+}
+
 /**
  * Per-patient rule parameters. Read by the patient's nurses and physicians, set by the patient's
  * physicians only. A PUT replaces the patient's overrides as a whole (a parameter left out goes
@@ -96,6 +102,30 @@ export class ThresholdsService {
       });
       return this.load(patient);
     });
+  }
+
+  /** The thresholds of a patient the caller was given access to (the scope is the proof). */
+  async viewOf(patient: VisiblePatient): Promise<ThresholdsView> {
+    return this.load(patient);
+  }
+
+  /**
+   * The thresholds in force during [from, to) and their changes in it, from the changes the audit
+   * log records with their before and after (written in the transaction of each PUT): in force at
+   * `from` is the last change's "after" before it, else the first later change's "before", else
+   * what is stored now.
+   */
+  async historyOf(patient: VisiblePatient, from: Date, to: Date): Promise<ThresholdsHistory> {
+    const changes = await this.audit.changesOf(patient, 'thresholds.update', to);
+    const settingsOf = (raw: unknown) => effectiveSettings(patient.profile, this.data.parseOverrides(patient.id, patient.profile, raw));
+    const earlier = changes.filter((c) => c.at < from);
+    const later = changes.filter((c) => c.at >= from);
+    const atStart =
+      earlier.length > 0 ? earlier.at(-1)!.details?.after : later.length > 0 ? later[0]!.details?.before : (await this.thresholds.find(patient.id))?.settings;
+    return {
+      atStart: settingsOf(atStart),
+      changes: later.map((c) => ({ at: c.at.toISOString(), by: c.actorId, before: settingsOf(c.details?.before), after: settingsOf(c.details?.after) })),
+    };
   }
 
   private async load(patient: VisiblePatient): Promise<ThresholdsView> {

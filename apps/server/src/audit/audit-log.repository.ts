@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { QueryDeepPartialEntity, Repository } from 'typeorm';
+import { LessThan, type QueryDeepPartialEntity, type Repository } from 'typeorm';
+import type { PatientScope } from '../access/patient-scope.js';
 import type { Tx } from '../database/transaction.js';
 import { AuditLogEntity } from './audit-log.entity.js';
 
@@ -22,6 +23,18 @@ export class AuditLogRepository {
   async insert(row: NewAuditRow, tx?: Tx): Promise<void> {
     // details is free-form JSON, which TypeORM's deep-partial type cannot follow.
     await (tx ? tx.manager.getRepository(AuditLogEntity) : this.log).insert(row as QueryDeepPartialEntity<AuditLogEntity>);
+  }
+
+  /**
+   * The successful entries of one action on one patient before `before`, oldest first: the
+   * history of a change whose before/after the log records (thresholds.update).
+   */
+  async successfulOf(patient: PatientScope, action: string, before: Date): Promise<Array<Pick<AuditLogEntity, 'id' | 'at' | 'actorId' | 'details'>>> {
+    return this.log.find({
+      select: { id: true, at: true, actorId: true, details: true },
+      where: { patientId: patient.id, action, outcome: 'success', at: LessThan(before) },
+      order: { id: 'ASC' },
+    });
   }
 
   /** Several entries in one statement, in the order given (ids follow it). */

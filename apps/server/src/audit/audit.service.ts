@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { PatientScope } from '../access/patient-scope.js';
 import type { Principal } from '../auth/principal.js';
 import type { Tx } from '../database/transaction.js';
 import { AuditLogRepository, type NewAuditRow } from './audit-log.repository.js';
@@ -75,6 +76,14 @@ export class AuditService {
       this.logger.error({ err, action: entry.action }, 'audit write failed');
       throw err;
     }
+  }
+
+  /**
+   * The recorded changes of one kind on one patient before `before`, oldest first (the log is the
+   * one record of a change's before and after: thresholds.update).
+   */
+  async changesOf(patient: PatientScope, action: string, before: Date): Promise<Array<{ at: Date; actorId: string | null; details: Record<string, unknown> | null }>> {
+    return (await this.log.successfulOf(patient, action, before)).map(({ at, actorId, details }) => ({ at, actorId, details }));
   }
 
   /** For reads: an audit failure must be visible, but is logged rather than hiding the answer. */

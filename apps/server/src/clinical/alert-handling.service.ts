@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PatientAccessService } from '../access/patient-access.service.js';
+import { PatientAccessService, type VisiblePatient } from '../access/patient-access.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { assertFromBeforeTo } from '../common/instant.js';
@@ -29,9 +29,14 @@ export class AlertHandlingService {
       if (q.to.getTime() - q.from.getTime() > MAX_ALERT_HANDLING_DAYS * 86_400_000) {
         throw new AppError('RANGE_TOO_LARGE', `at most ${MAX_ALERT_HANDLING_DAYS} days per request`, { maxDays: MAX_ALERT_HANDLING_DAYS });
       }
-      const handling = await this.repository.handling(patient, q.from, q.to);
+      const handling = await this.handlingOf(patient, q.from, q.to);
       note({ count: handling.length });
       return handling;
     });
+  }
+
+  /** The handling of the alerts active during [from, to) of a patient the caller was given access to. */
+  async handlingOf(patient: VisiblePatient, from: Date, to: Date): Promise<AlertHandlingView[]> {
+    return this.repository.handling(patient, from, to);
   }
 }

@@ -12,6 +12,6 @@ import { TrendsService } from './trends.service.js';
 @Module({
   controllers: [ClinicalController, AlertHandlingController],
   providers: [AlertHandlingRepository, AlertHandlingService, TrendsRepository, TrendsService, NightsRepository, NightsService],
-  exports: [TrendsRepository, NightsService],
+  exports: [TrendsRepository, NightsService, AlertHandlingService],
 })
 export class ClinicalModule {}

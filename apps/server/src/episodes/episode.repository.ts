@@ -39,6 +39,19 @@ export class EpisodeRepository {
     return this.episodes.find({ where: { patientId: patient.id }, order: { startDate: 'DESC', createdAt: 'DESC' } });
   }
 
+  /** The episodes of these patients whose dates overlap [from, to] (an active one: no end yet). */
+  async overlapping(patients: readonly PatientScope[], from: string, to: string): Promise<EpisodeEntity[]> {
+    if (patients.length === 0) return [];
+    return this.episodes
+      .createQueryBuilder('e')
+      .where('e.patientId IN (:...ids)', { ids: patients.map((p) => p.id) })
+      .andWhere('e.startDate <= :to', { to })
+      .andWhere('(e.endDate IS NULL OR e.endDate >= :from)', { from })
+      .orderBy('e.patientId')
+      .addOrderBy('e.startDate')
+      .getMany();
+  }
+
   async active(patient: PatientScope): Promise<EpisodeEntity | null> {
     return this.episodes.findOne({ where: { patientId: patient.id, status: 'active' } });
   }

@@ -15,6 +15,6 @@ import { TherapyDaysService } from './therapy-days.service.js';
   imports: [TypeOrmModule.forFeature(EPISODE_ENTITIES)],
   controllers: [PatientEpisodesController, EpisodesController, TelemonitoringPatientsController],
   providers: [EpisodeRepository, CareTeamMemberRepository, TherapyDataRepository, ReviewRepository, EpisodesService, TherapyDaysService, ReviewsService],
-  exports: [EpisodesService],
+  exports: [EpisodesService, TherapyDaysService, ReviewsService],
 })
 export class EpisodesModule {}

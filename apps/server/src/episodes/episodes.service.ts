@@ -120,7 +120,7 @@ export class EpisodesService {
     return this.access.read(principal, patientId, audit, async (patient) => {
       const episode = await this.episodes.findOfPatient(patient, episodeId);
       if (!episode) throw AppError.notFound('episode');
-      return { months: await this.monthsOf(patient, episode, now) };
+      return { months: await this.complianceOf(patient, episode, now) };
     });
   }
 
@@ -140,7 +140,7 @@ export class EpisodesService {
         for (const patient of patients) {
           const episode = active.get(patient.id) ?? null;
           const lastReview = lastReviews.get(patient.id) ?? null;
-          const current = episode ? (await this.monthsOf(patient, episode, now, { currentOnly: true }))[0] ?? null : null;
+          const current = episode ? (await this.complianceOf(patient, episode, now, { currentOnly: true }))[0] ?? null : null;
           const due = episode ? reviewDue(lastReview?.getTime() ?? null, therapyDayWindow(episode.startDate, patient.timezone).start, this.config.reviewCadenceDays, now.getTime()) : null;
           rows.push({
             patientId: patient.id,
@@ -161,18 +161,42 @@ export class EpisodesService {
     );
   }
 
-  private async monthsOf(patient: VisiblePatient, episode: EpisodeEntity, now: Date, opts: { currentOnly?: boolean } = {}): Promise<ComplianceDto['months']> {
+  /** The episodes of a patient the caller was given access to, newest first. */
+  async listOf(patient: VisiblePatient): Promise<EpisodeDto[]> {
+    return (await this.episodes.listOfPatient(patient)).map(episodeView);
+  }
+
+  /** The episodes of these patients whose dates overlap [from, to] (dates), by patient then start. */
+  async overlappingOf(patients: readonly VisiblePatient[], from: string, to: string): Promise<EpisodeDto[]> {
+    return (await this.episodes.overlapping(patients, from, to)).map(episodeView);
+  }
+
+  /**
+   * Whether each of these therapy days had data (the definition of /days' dataReceived and of the
+   * compliance months), for a patient the caller was given access to.
+   */
+  async daysWithDataOf(patient: VisiblePatient, days: readonly string[]): Promise<boolean[]> {
+    const devices = await this.data.devices(patient);
+    return this.data.daysWithData(
+      patient,
+      devices.ids,
+      days.map((d) => therapyDayWindow(d, patient.timezone)),
+    );
+  }
+
+  /** The compliance months (CONTRACT.md §6) of an episode of a patient the caller was given access to. */
+  async complianceOf(
+    patient: VisiblePatient,
+    episode: Pick<EpisodeEntity, 'startDate' | 'endDate'>,
+    now: Date,
+    opts: { currentOnly?: boolean } = {},
+  ): Promise<ComplianceDto['months']> {
     const today = therapyDayOf(now.getTime(), patient.timezone);
     const lastDay = episode.endDate && episode.endDate < today ? episode.endDate : today;
     const all = episodeMonths(episode.startDate, lastDay);
     const months = opts.currentOnly ? all.slice(-1) : all;
     const days = months.flatMap((m) => m.countedDays);
-    const devices = await this.data.devices(patient);
-    const withData = await this.data.daysWithData(
-      patient,
-      devices.ids,
-      days.map((d) => therapyDayWindow(d, patient.timezone)),
-    );
+    const withData = await this.daysWithDataOf(patient, days);
     const byDay = new Map(days.map((d, i) => [d, withData[i]!]));
     return months.map((m) => {
       const daysWithData = m.countedDays.filter((d) => byDay.get(d)).length;
@@ -193,7 +217,7 @@ export class EpisodesService {
   }
 
   /** The patient of an episode, for the access gate; an unknown episode is a 404 like a hidden one. */
-  private async patientOf(episodeId: string): Promise<string> {
+  async patientOf(episodeId: string): Promise<string> {
     const patientId = isUuid(episodeId) ? await this.episodes.patientOf(episodeId) : undefined;
     if (!patientId) throw AppError.notFound('episode');
     return patientId;

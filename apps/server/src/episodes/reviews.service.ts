@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PatientAccessService } from '../access/patient-access.service.js';
+import { PatientAccessService, type VisiblePatient } from '../access/patient-access.service.js';
 import { AuditService, actorOf } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { TransactionRunner } from '../database/transaction.js';
@@ -35,9 +35,14 @@ export class ReviewsService {
 
   async list(principal: Principal, patientId: string): Promise<ReviewDto[]> {
     return this.access.read(principal, patientId, { action: 'review.list' }, async (patient, note) => {
-      const rows = await this.reviews.listOfPatient(patient);
+      const rows = await this.listOf(patient);
       note({ count: rows.length });
-      return rows.map(view);
+      return rows;
     });
+  }
+
+  /** The reviews of a patient the caller was given access to, newest first. */
+  async listOf(patient: VisiblePatient): Promise<ReviewDto[]> {
+    return (await this.reviews.listOfPatient(patient)).map(view);
   }
 }

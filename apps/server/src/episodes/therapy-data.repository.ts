@@ -43,6 +43,10 @@ const IS_OXYGEN = `(x.kind = 'concentrator' OR x.o2_usage_hours IS NOT NULL)`;
  * summaries (`night_sessions`: a ventilator's sessions, with leakMedian and leakMean when it
  * sends them, and a concentrator's, with o2UsageHours and o2FlowMean: CONTRACT.md §6).
  */
+/** The first whole UTC hour of a window, and the end of its last whole UTC hour. */
+const FIRST_HOUR = `(date_trunc('hour', w.s, 'UTC') + CASE WHEN date_trunc('hour', w.s, 'UTC') < w.s THEN interval '1 hour' ELSE interval '0' END)`;
+const LAST_HOUR = `date_trunc('hour', w.e, 'UTC')`;
+
 @Injectable()
 export class TherapyDataRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -79,20 +83,32 @@ export class TherapyDataRepository {
   async aggregates(patient: PatientScope, devices: readonly string[], windows: readonly TimeWindow[]): Promise<DayAggregates[]> {
     if (windows.length === 0) return [];
     const { rows } = await this.pool.query(
-      `SELECT w.i::int AS i, r.*, s.*
+      `SELECT w.i::int AS i, r.*, o.*, s.*
          FROM unnest($3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS w(s, e, i)
         CROSS JOIN LATERAL (
               SELECT avg(value) FILTER (WHERE metric = 'respRate') AS resp_rate_mean,
                      count(*) FILTER (WHERE metric = 'respRate')::int AS resp_rate_n,
                      ${LEAK_MEDIAN_OF_SAMPLES} AS leak_median,
                      ${LEAK_MEAN_OF_SAMPLES} AS leak_mean,
-                     avg(value) FILTER (WHERE metric = 'spo2') AS spo2_mean,
                      avg(value) FILTER (WHERE metric = 'o2Flow') AS o2_flow_mean,
                      count(*) FILTER (WHERE metric = 'o2Flow')::int AS o2_flow_n,
                      count(DISTINCT date_trunc('minute', time)) FILTER (WHERE metric = 'o2Flow' AND value > 0)::int AS o2_flow_minutes
                 FROM readings
-               WHERE device_id = ANY($2::text[]) AND metric IN ('respRate', 'leak', 'spo2', 'o2Flow') AND time >= w.s AND time < w.e
+               WHERE device_id = ANY($2::text[]) AND metric IN ('respRate', 'leak', 'o2Flow') AND time >= w.s AND time < w.e
                  AND patient_id = $1 AND signal_ok) AS r
+        CROSS JOIN LATERAL (
+              -- SpO2 at 1 Hz is ~86,400 samples a day: its mean comes from the hourly rollup (the
+              -- trends' source, valid samples only) for the whole UTC hours of the day, and from the
+              -- samples for the parts of an hour at its edges (zones whose noon is not a UTC hour).
+              SELECT sum(x.s) / NULLIF(sum(x.n), 0) AS spo2_mean
+                FROM (SELECT h.sum_value AS s, h.n
+                        FROM readings_hourly h
+                       WHERE h.patient_id = $1 AND h.metric = 'spo2' AND h.bucket >= ${FIRST_HOUR} AND h.bucket < ${LAST_HOUR}
+                      UNION ALL
+                      SELECT sum(value), count(*)
+                        FROM readings
+                       WHERE device_id = ANY($2::text[]) AND metric = 'spo2' AND patient_id = $1 AND signal_ok
+                         AND ((time >= w.s AND time < LEAST(${FIRST_HOUR}, w.e)) OR (time >= GREATEST(${LAST_HOUR}, ${FIRST_HOUR}) AND time < w.e))) AS x) AS o
         CROSS JOIN LATERAL (
               SELECT count(*) FILTER (WHERE ${IS_VENTILATOR})::int AS ventilator_sessions,
                      sum(${HOURS}) FILTER (WHERE ${IS_VENTILATOR}) AS ventilation_hours,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { addCalendarDays, recentTherapyDays, therapyDayWindow } from '#domain';
-import { PatientAccessService } from '../access/patient-access.service.js';
+import { PatientAccessService, type VisiblePatient } from '../access/patient-access.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { MAX_THERAPY_DAYS, type TherapyDayDto } from './episodes.dto.js';
@@ -51,20 +51,29 @@ export class TherapyDaysService {
     const details = { days: count, ...(q.until ? { until: q.until } : {}) };
     return this.access.read(principal, patientId, { action: 'patient.days.read', details }, async (patient) => {
       if (count < 1 || count > MAX_THERAPY_DAYS) throw new AppError('RANGE_TOO_LARGE', `1 to ${MAX_THERAPY_DAYS} days`, { maxDays: MAX_THERAPY_DAYS });
-      // One day more than asked: the oldest day's change is against the day before it.
-      const days = q.until
-        ? Array.from({ length: count + 1 }, (_, i) => addCalendarDays(q.until!, -i))
-        : recentTherapyDays(now.getTime(), patient.timezone, count + 1);
-      const windows = days.map((d) => therapyDayWindow(d, patient.timezone));
-      const devices = await this.data.devices(patient);
-      const [received, aggregates] = await Promise.all([this.data.daysWithData(patient, devices.ids, windows), this.data.aggregates(patient, devices.ids, windows)]);
-      const kinds = { ventilator: devices.kinds.has('ventilator'), concentrator: devices.kinds.has('concentrator') };
-      const rows = days.map((d, i) => dayIndicators(d, received[i]!, aggregates[i]!, kinds));
-      return rows.slice(0, count).map((row, i) => {
-        const before = rows[i + 1]!.ventilationHours;
-        const change = row.ventilationHours !== null && before !== null ? round(row.ventilationHours - before, 2) : null;
-        return { ...row, ventilationHoursChange: change };
-      });
+      return this.daysOf(patient, count, now, q.until);
+    });
+  }
+
+  /**
+   * The `count` therapy days ending with `until` (default: the one in progress), newest first, of
+   * a patient the caller was given access to (the scope is the proof): the one query of /days and
+   * of the reports.
+   */
+  async daysOf(patient: VisiblePatient, count: number, now: Date, until?: string): Promise<TherapyDayDto[]> {
+    // One day more than asked: the oldest day's change is against the day before it.
+    const days = until
+      ? Array.from({ length: count + 1 }, (_, i) => addCalendarDays(until, -i))
+      : recentTherapyDays(now.getTime(), patient.timezone, count + 1);
+    const windows = days.map((d) => therapyDayWindow(d, patient.timezone));
+    const devices = await this.data.devices(patient);
+    const [received, aggregates] = await Promise.all([this.data.daysWithData(patient, devices.ids, windows), this.data.aggregates(patient, devices.ids, windows)]);
+    const kinds = { ventilator: devices.kinds.has('ventilator'), concentrator: devices.kinds.has('concentrator') };
+    const rows = days.map((d, i) => dayIndicators(d, received[i]!, aggregates[i]!, kinds));
+    return rows.slice(0, count).map((row, i) => {
+      const before = rows[i + 1]!.ventilationHours;
+      const change = row.ventilationHours !== null && before !== null ? round(row.ventilationHours - before, 2) : null;
+      return { ...row, ventilationHoursChange: change };
     });
   }
 }
