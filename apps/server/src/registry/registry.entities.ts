@@ -21,7 +21,9 @@ export class UserEntity {
   @Column('text', { name: 'password_hash', select: false }) passwordHash!: string;
   @Column('text') role!: Role;
   @Column('text', { name: 'display_name', nullable: true }) displayName!: string | null;
+  /** Legacy free-form RPPS/ADELI (6-20 characters), read by nothing since `rpps` (migration …130000). */
   @Column('text', { name: 'national_id', nullable: true }) nationalId!: string | null;
+  @Column('text', { nullable: true }) rpps!: string | null;
   @Column('boolean', { default: true }) active!: boolean;
   @Column('integer', { name: 'failed_login_count', default: 0 }) failedLoginCount!: number;
   @Column('timestamptz', { name: 'locked_until', nullable: true }) lockedUntil!: Date | null;
