@@ -250,10 +250,23 @@ export class CreateDeviceDto {
   patientId!: string;
 }
 
+/** CONTRACT §8: PATCH /api/devices/:id (admin). At least one of patientId, active, rotateSecret. */
 export class UpdateDeviceDto {
-  @ApiProperty({ description: 'false: the device can no longer connect and its messages are refused' })
-  @IsBoolean()
-  active!: boolean;
+  @ApiPropertyOptional({ description: 'false: the broker refuses the device from now on; its messages still arriving are recorded as rejections' })
+  @IsAbsentOrValid() @IsBoolean()
+  active?: boolean;
+
+  @ApiPropertyOptional({ format: 'uuid', description: "reassigns the device: readings taken at or after `from` are the new patient's, earlier ones stay with the first" })
+  @IsAbsentOrValid() @IsUUID()
+  patientId?: string;
+
+  @ApiPropertyOptional({ example: '2026-12-07T08:00:00Z', description: 'start of the new assignment (ISO-8601, default now; not in the future); only with patientId' })
+  @IsAbsentOrValid() @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ enum: [true], description: 'true: a new MQTT secret, answered once as `secret`; the old one stops working' })
+  @IsAbsentOrValid() @IsIn([true])
+  rotateSecret?: true;
 }
 
 export class ListDevicesQueryDto {

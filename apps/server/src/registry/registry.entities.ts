@@ -68,6 +68,16 @@ export class DeviceEntity {
   @Column('text', { nullable: true }) firmware!: string | null;
   @Column('timestamptz', { name: 'status_at', nullable: true }) statusAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  /** Start of the current patient's assignment (NULL: since registration). */
+  @Column('timestamptz', { name: 'assigned_from', nullable: true }) assignedFrom!: Date | null;
 }
 
-export const REGISTRY_ENTITIES = [CareTeamEntity, UserEntity, UserCareTeamEntity, PatientEntity, DeviceEntity];
+/** An earlier patient of a device: its until `untilAt` (migrations/…130100_device-assignments.sql). */
+@Entity('device_assignments')
+export class DeviceAssignmentEntity {
+  @PrimaryColumn('text', { name: 'device_id' }) deviceId!: string;
+  @Column('uuid', { name: 'patient_id' }) patientId!: string;
+  @PrimaryColumn('timestamptz', { name: 'until_at' }) untilAt!: Date;
+}
+
+export const REGISTRY_ENTITIES = [CareTeamEntity, UserEntity, UserCareTeamEntity, PatientEntity, DeviceEntity, DeviceAssignmentEntity];

@@ -56,6 +56,11 @@ export class DeviceView extends PatientDeviceView {
   @ApiProperty() createdAt!: Date;
 }
 
+/** PATCH /api/devices/:id: the device, and its new secret once when rotateSecret was asked. */
+export class DeviceUpdatedView extends DeviceView {
+  @ApiPropertyOptional({ description: 'the new MQTT password (rotateSecret): shown once, only its hash is stored' }) secret?: string;
+}
+
 export class DeviceRegisteredView {
   @ApiProperty() deviceId!: string;
   @ApiProperty({ description: 'MQTT password of the device. Shown once: only its hash is stored.' }) secret!: string;
