@@ -28,3 +28,40 @@ export function shareableIns(patient: { ins: string | null; insOid?: string | nu
   if (patient.identityStatus !== 'qualified' || !patient.ins) return null;
   return { value: patient.ins, oid: patient.insOid ?? INS_OID_NIR };
 }
+
+/** A patient's identity as the RNIV records it (strict traits, INS, status). */
+export interface PatientIdentity {
+  birthName: string | null;
+  usedName: string | null;
+  firstNames: string[];
+  /** YYYY-MM-DD */
+  birthDate: string | null;
+  sex: PatientSex | null;
+  /** INSEE code of the birthplace (commune, or 99xxx abroad). */
+  birthplaceCode: string | null;
+  ins: string | null;
+  insOid: string | null;
+  identityStatus: IdentityStatus;
+}
+
+/** Why an identity may not carry its status (RNIV); empty when it may. */
+export type IdentityProblem = 'traits-missing' | 'ins-missing' | 'ins-oid-missing';
+
+/**
+ * The RNIV's conditions on a status: `validated` (traits checked against an identity document)
+ * needs the five strict traits (birth name, first names, birth date, sex, birthplace code);
+ * `recovered` (INS returned by the INSi teleservice) needs the INS and its OID; `qualified` is
+ * both. `provisional` needs nothing. Downgrades are always allowed: they only remove conditions.
+ */
+export function identityProblems(identity: PatientIdentity): IdentityProblem[] {
+  const status = identity.identityStatus;
+  const problems: IdentityProblem[] = [];
+  const needsTraits = status === 'validated' || status === 'qualified';
+  const needsIns = status === 'recovered' || status === 'qualified';
+  const traitsComplete =
+    !!identity.birthName && identity.firstNames.length > 0 && !!identity.birthDate && !!identity.sex && !!identity.birthplaceCode;
+  if (needsTraits && !traitsComplete) problems.push('traits-missing');
+  if (needsIns && !identity.ins) problems.push('ins-missing');
+  if (needsIns && identity.ins && !identity.insOid) problems.push('ins-oid-missing');
+  return problems;
+}

@@ -23,7 +23,12 @@ describe('FHIR R4 export', () => {
     loadFhirValidators();
     t = await startTestApp({ roles: ['api'] });
     team = await t.ctx.newTeamWithPatient();
-    await t.pool.query(`UPDATE patients SET ins = $2 WHERE id = $1`, [team.patient.id, ins]);
+    // A qualified identity: only its INS is exported (test/integration/registry/patient-identity.test.ts: the others').
+    await t.pool.query(
+      `UPDATE patients SET ins = $2, ins_oid = '1.2.250.1.213.1.4.8', identity_status = 'qualified', birth_name = 'DUPONT', first_names = '{Marie}',
+              birth_date = '1955-08-14', sex = 'F', birthplace_code = '16802' WHERE id = $1`,
+      [team.patient.id, ins],
+    );
     const p = team.patient.id;
     const d = team.device.deviceId;
     await insertReadings(t.pool, [
@@ -150,7 +155,7 @@ describe('FHIR R4 export', () => {
     expect(notes(buckets[1])[1]).toMatch(/^Low confidence: includes SpO2 values below 70 % \(minimum 65 %\)/);
   });
 
-  it('reads the Patient with the INS as identifier, and the Device', async () => {
+  it('reads the Patient with the qualified INS as identifier, and the Device', async () => {
     const patient = await fhir(t, `/fhir/Patient/${team.patient.id}`, team.nurse.token);
     expect(patient.status).toBe(200);
     expect(fhirProblems(patient.body)).toEqual([]);

@@ -13,6 +13,25 @@ function defaultMonth(now) {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
 }
 
+const IDENTITY_STATUS = { provisional: 'provisional', recovered: 'recovered (INS not yet validated)', validated: 'validated (INS not yet retrieved)', qualified: 'qualified' };
+const INS_AUTHORITY = { '1.2.250.1.213.1.4.8': 'NIR', '1.2.250.1.213.1.4.9': 'NIA' };
+
+/**
+ * The identity lines of the report header. The server gives an INS only for a qualified identity
+ * (shareableIns); this page prints what it is given and nothing else.
+ */
+export function identityLines(identity) {
+  if (!identity) return { identity: '—', ins: '—' };
+  const names = [identity.birthName, ...(identity.firstNames ?? [])].filter(Boolean).join(' ');
+  const used = identity.usedName ? `, used name ${identity.usedName}` : '';
+  const born = identity.birthDate ? `, born ${identity.birthDate.split('-').reverse().join('/')}` : '';
+  const sex = identity.sex ? `, sex ${identity.sex}` : '';
+  const status = `identity ${IDENTITY_STATUS[identity.status] ?? identity.status}`;
+  const text = `${names || 'not recorded'}${used}${born}${sex} — ${status}`;
+  const ins = identity.ins ? `${identity.ins.value} (${INS_AUTHORITY[identity.ins.oid] ?? identity.ins.oid})` : 'not printed: identity not qualified';
+  return { identity: text, ins };
+}
+
 /**
  * The month in the browser's timezone: [first day 00:00, first day of next month 00:00), and its
  * nights up to last night at most (a report of the current month stops at last night).
@@ -79,6 +98,9 @@ async function load() {
   const patient = patients.status === 'fulfilled' ? patients.value.find((p) => p.id === patientId) : undefined;
   const profile = patient?.profile ?? (thresholds.status === 'fulfilled' ? thresholds.value.profile : undefined);
   $('r-patient').textContent = patient?.displayName ?? patientId;
+  const lines = identityLines(patient?.identity);
+  $('r-identity').textContent = lines.identity;
+  $('r-ins').textContent = lines.ins;
   $('r-profile').textContent = profile ?? '—';
   $('r-period').textContent = `${from.toLocaleDateString()} – ${new Date(to.getTime() - 1).toLocaleDateString()}`;
   $('r-prepared').textContent = `${new Date().toLocaleString()} by ${currentUser() ?? '—'}`;

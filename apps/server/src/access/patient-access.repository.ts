@@ -4,9 +4,42 @@ import { In, type Repository } from 'typeorm';
 import { PatientEntity } from '../registry/registry.entities.js';
 
 /** The columns of a patient that the access gate hands to its callers. */
-export type PatientRecord = Pick<PatientEntity, 'id' | 'displayName' | 'ins' | 'profile' | 'careTeamId' | 'timezone'>;
+export type PatientRecord = Pick<
+  PatientEntity,
+  | 'id'
+  | 'displayName'
+  | 'profile'
+  | 'careTeamId'
+  | 'timezone'
+  | 'ins'
+  | 'insOid'
+  | 'identityStatus'
+  | 'birthName'
+  | 'usedName'
+  | 'firstNames'
+  | 'birthDate'
+  | 'sex'
+  | 'birthplaceCode'
+>;
 
-const RECORD_COLUMNS = { id: true, displayName: true, ins: true, profile: true, careTeamId: true, timezone: true } as const;
+/** The columns of PatientRecord (also the registry's: one list). */
+export const PATIENT_RECORD_COLUMNS = {
+  id: true,
+  displayName: true,
+  profile: true,
+  careTeamId: true,
+  timezone: true,
+  ins: true,
+  insOid: true,
+  identityStatus: true,
+  birthName: true,
+  usedName: true,
+  firstNames: true,
+  birthDate: true,
+  sex: true,
+  birthplaceCode: true,
+} as const;
+const RECORD_COLUMNS = PATIENT_RECORD_COLUMNS;
 
 /** The access gate's reads: patients by care team (TypeORM). */
 @Injectable()

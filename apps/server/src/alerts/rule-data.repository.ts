@@ -79,12 +79,13 @@ export class RuleDataRepository {
   }
 
   /** A device's samples of the point-rule metrics in [from, to), ascending, one sample per timestamp. */
-  async recentSamples(deviceId: string, from: number, to: number): Promise<RuleSample[]> {
+  /** The device's samples of this patient (a reassigned device's earlier readings are another patient's). */
+  async recentSamples(deviceId: string, patientId: string, from: number, to: number): Promise<RuleSample[]> {
     const { rows } = await this.pool.query<{ time: Date; metric: string; value: number; signal_ok: boolean }>(
       `SELECT time, metric, value, signal_ok FROM readings
-        WHERE device_id = $1 AND metric = ANY($2::text[]) AND time >= $3 AND time < $4
+        WHERE device_id = $1 AND metric = ANY($2::text[]) AND time >= $3 AND time < $4 AND patient_id = $5
         ORDER BY time`,
-      [deviceId, POINT_METRICS, new Date(from), new Date(to)],
+      [deviceId, POINT_METRICS, new Date(from), new Date(to), patientId],
     );
     const samples: RuleSample[] = [];
     for (const r of rows) {

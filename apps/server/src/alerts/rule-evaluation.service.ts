@@ -21,6 +21,8 @@ import { RuleDataRepository, type PatientRuleContext } from './rule-data.reposit
 import { TrendRulesService } from './trend-rules.service.js';
 
 interface DeviceEntry {
+  /** The patient the windows are of: a device reassigned to another patient starts afresh. */
+  patientId: string;
   state: DeviceRuleState;
   /** Server time this process last evaluated a batch of the device. */
   touchedAt: number;
@@ -156,7 +158,7 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
     const quietFor = entry ? now - entry.touchedAt : Infinity;
     try {
       if (batch.samples.length > 0) {
-        if (entry && afterGap(entry.state, batch)) entry = undefined;
+        if (entry && (entry.patientId !== patient.id || afterGap(entry.state, batch))) entry = undefined;
         entry ??= await this.restore(batch, patient, settings, now);
         entry.touchedAt = now;
         const decided = evaluateDeviceSamples(entry.state, batch.samples, settings, patient.profile);
@@ -175,10 +177,10 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
   private async restore(batch: StoredDeviceBatch, patient: PatientRuleContext, settings: RuleSettings, now: number): Promise<DeviceEntry> {
     const first = batch.samples.reduce((m, s) => Math.min(m, s.at), Infinity);
     const [history, active] = await Promise.all([
-      this.data.recentSamples(batch.deviceId, first - lookbackMs(settings), first),
+      this.data.recentSamples(batch.deviceId, patient.id, first - lookbackMs(settings), first),
       this.data.activePointRules(patient.id, batch.deviceId),
     ]);
-    const entry: DeviceEntry = { state: restoreDeviceState(history, settings, patient.profile, active), touchedAt: now };
+    const entry: DeviceEntry = { patientId: patient.id, state: restoreDeviceState(history, settings, patient.profile, active), touchedAt: now };
     this.devices.set(batch.deviceId, entry);
     this.logger.debug({ deviceId: batch.deviceId, samples: history.length, active: [...active] }, 'device windows rebuilt from the database');
     return entry;

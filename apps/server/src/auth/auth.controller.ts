@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiNoContentResponse,
@@ -17,7 +17,8 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { AuthService, type SessionTokens } from './auth.service.js';
 import { CurrentUser, Public } from './decorators.js';
 import type { Principal } from './principal.js';
-import { clearRefreshCookie, readRefreshCookie, setRefreshCookie } from './refresh-cookie.js';
+import { PSC_PENDING_TTL_SECONDS, PscService } from './psc.service.js';
+import { clearPscCookie, clearRefreshCookie, readPscCookie, readRefreshCookie, setPscCookie, setRefreshCookie } from './refresh-cookie.js';
 
 export class LoginDto {
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(100) username!: string;
@@ -43,7 +44,35 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly psc: PscService,
   ) {}
+
+  @Public()
+  @Get('psc/login')
+  @ApiOperation({ summary: 'Pro Santé Connect: redirect (302) to the provider (authorization code + PKCE); 503 PSC_NOT_CONFIGURED when unset' })
+  async pscLogin(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const { url, pending } = await this.psc.start();
+    setPscCookie(res, pending, PSC_PENDING_TTL_SECONDS, req.secure || process.env.NODE_ENV === 'production');
+    res.redirect(302, url);
+  }
+
+  @Public()
+  @Get('psc/callback')
+  @ApiOperation({
+    summary:
+      "Pro Santé Connect callback: the same tokens as POST /api/auth/login, for the user whose RPPS is the provider's national identifier. 401 PSC_LOGIN_FAILED (state, code, replay), 403 PSC_UNKNOWN_PROFESSIONAL (audited)",
+  })
+  @ApiOkResponse({ type: LoginResponseDto })
+  async pscCallback(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResponseDto> {
+    const settings = this.config.psc;
+    if (!settings) throw new AppError('PSC_NOT_CONFIGURED', 'Pro Santé Connect is not configured on this server');
+    // The URL the provider redirected to: the configured redirect URI with this request's query (never the Host header).
+    const callback = new URL(settings.redirectUri);
+    callback.search = new URL(req.originalUrl, 'http://unused').search;
+    const pending = readPscCookie(req);
+    clearPscCookie(res);
+    return this.deliver(await this.psc.finish(callback, pending, req.ip, 'cookie'), req, res);
+  }
 
   @Public()
   @Post('login')

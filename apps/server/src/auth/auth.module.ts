@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
+import { PscService } from './psc.service.js';
 import { LoginAccountRepository } from './login-account.repository.js';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
 import { RefreshTokenRepository } from './refresh-token.repository.js';
@@ -26,7 +27,7 @@ import { UserCareTeamEntity, UserEntity } from '../registry/registry.entities.js
     }),
   ],
   controllers: [AuthController],
-  providers: [LoginAccountRepository, RefreshTokenRepository, RefreshTokenService, AuthService, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [LoginAccountRepository, RefreshTokenRepository, RefreshTokenService, AuthService, PscService, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [AuthService, RefreshTokenService],
 })
 export class AuthModule {}

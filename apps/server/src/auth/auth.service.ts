@@ -75,6 +75,27 @@ export class AuthService {
     return { ...(await this.accessToken(user, familyId)), refreshToken, delivery };
   }
 
+  /**
+   * A professional authenticated by Pro Santé Connect (psc.service.ts): the same tokens as a
+   * password login, for the active user whose RPPS the provider gave. Unknown or inactive →
+   * refused and audited (PSC authenticates; the registry still authorises).
+   */
+  async loginByRpps(rpps: string, ip: string | undefined, delivery: RefreshDelivery): Promise<SessionTokens> {
+    const user = await this.accounts.findByRpps(rpps);
+    if (!user || !user.active) {
+      await this.audit.record({
+        action: 'auth.psc.login',
+        outcome: 'denied',
+        actor: user ? { userId: user.id, role: user.role, ip } : { ip },
+        details: { reason: user ? 'inactive' : 'unknown-professional', rpps },
+      });
+      throw new AppError('PSC_UNKNOWN_PROFESSIONAL', 'no active account for this professional: ask an admin to register your RPPS');
+    }
+    await this.audit.record({ action: 'auth.psc.login', outcome: 'success', actor: { userId: user.id, role: user.role, ip } });
+    const { familyId, refreshToken } = await this.refreshTokens.start(user.id, delivery);
+    return { ...(await this.accessToken(user, familyId)), refreshToken, delivery };
+  }
+
   /** A refresh token → a new access token and the next refresh token (CONTRACT.md §9). */
   async refresh(refreshToken: string, ip?: string): Promise<SessionTokens> {
     const outcome = await this.refreshTokens.rotate(refreshToken, (userId, tx) => this.accounts.isActive(userId, tx));

@@ -32,6 +32,12 @@ export class LoginAccountRepository {
     return found ?? undefined;
   }
 
+  /** The account with this RPPS (Pro Santé Connect), active or not. */
+  async findByRpps(rpps: string): Promise<Pick<LoginAccount, 'id' | 'username' | 'role' | 'active'> | undefined> {
+    const found = await this.users.findOne({ select: { id: true, username: true, role: true, active: true }, where: { rpps } });
+    return found ?? undefined;
+  }
+
   async isActive(userId: string, tx: Tx): Promise<boolean> {
     const found = await tx.manager.getRepository(UserEntity).findOne({ select: { id: true, active: true }, where: { id: userId } });
     return found?.active === true;

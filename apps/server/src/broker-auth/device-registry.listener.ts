@@ -29,8 +29,10 @@ export class DeviceRegistryListener implements OnModuleInit, OnModuleDestroy {
   async handle(event: DeviceRegistryEvent): Promise<void> {
     let result;
     try {
-      if (event.type === 'registered') {
-        if (!event.secret) throw new Error('registered event without a secret');
+      if (event.type === 'reassigned') return; // the broker's credentials do not name the patient
+      if (event.type === 'registered' || event.type === 'secret-rotated') {
+        if (!event.secret) throw new Error(`${event.type} event without a secret`);
+        // The same dynsec commands set a new client's password or an existing one's.
         result = await this.credentials.provision(event.deviceId, event.secret);
       } else if (event.type === 'deactivated') {
         result = await this.credentials.revoke(event.deviceId);
@@ -40,8 +42,8 @@ export class DeviceRegistryListener implements OnModuleInit, OnModuleDestroy {
     } catch (err) {
       // The outbox itself could not be written (database down): nothing will retry this change.
       const remedy =
-        event.type === 'registered'
-          ? 'the device needs a new secret (delete and register it again)'
+        event.type === 'registered' || event.type === 'secret-rotated'
+          ? 'the device needs a new secret (PATCH /api/devices/:id { rotateSecret: true })'
           : 'repeat PATCH /api/devices/:id once the database is back';
       this.logger.error(
         { deviceId: event.deviceId, type: event.type, err: (err as Error).message },

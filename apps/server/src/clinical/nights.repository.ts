@@ -5,6 +5,7 @@ import { PG_POOL } from '../database/database-pool.js';
 import { TransactionRunner } from '../database/transaction.js';
 import { withoutJit } from './without-jit.js';
 import type { PatientScope } from '../access/patient-scope.js';
+import { PATIENT_DEVICE_IDS_SQL } from '../database/patient-device-ids.js';
 
 const pgTypes = pg.types;
 const FLOAT8_ARRAY_OID = 1022;
@@ -82,7 +83,7 @@ export class NightsRepository {
 
   /** The patient's device ids, sorted (readings are reached through them: see docs/database.md). */
   async deviceIds(patient: PatientScope): Promise<string[]> {
-    const { rows } = await this.pool.query<{ device_id: string }>(`SELECT device_id FROM devices WHERE patient_id = $1 ORDER BY device_id`, [patient.id]);
+    const { rows } = await this.pool.query<{ device_id: string }>(PATIENT_DEVICE_IDS_SQL, [patient.id]);
     return rows.map((r) => r.device_id);
   }
 

@@ -5,6 +5,7 @@ import { TransactionRunner } from '../database/transaction.js';
 import { withoutJit } from './without-jit.js';
 import { bucketInterval, type TrendPlan } from './trend-range.js';
 import type { PatientScope } from '../access/patient-scope.js';
+import { PATIENT_DEVICE_IDS_SQL } from '../database/patient-device-ids.js';
 
 export interface TrendBucketView {
   /** Bucket start, ISO-8601 UTC. */
@@ -59,7 +60,7 @@ export class TrendsRepository {
       plan.source === 'hourly'
         ? await this.pool.query<Row>(FROM_HOURLY, params)
         : await withoutJit(this.transactions, async (client) => {
-            const devices = await client.query<{ device_id: string }>(`SELECT device_id FROM devices WHERE patient_id = $1`, [patientId]);
+            const devices = await client.query<{ device_id: string }>(PATIENT_DEVICE_IDS_SQL, [patientId]);
             return client.query<Row>(FROM_RAW, [...params, devices.rows.map((d) => d.device_id)]);
           });
     return rows.map((r) => ({ start: r.start.toISOString(), min: r.min, avg: r.avg, max: r.max, count: r.count }));

@@ -183,6 +183,12 @@ class Environment {
   /** The address clients reach the API at (the proxy's): absolute links (FHIR) are built from it, never from Host. */
   @IsOptional() @IsString() @Matches(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, { message: 'PUBLIC_BASE_URL must be an http:// or https:// URL without query or fragment' })
   PUBLIC_BASE_URL?: string;
+
+  // Pro Santé Connect (CONTRACT §8, docs/security.md §5): all four, or none (PSC off: 503 PSC_NOT_CONFIGURED).
+  @IsOptional() @IsString() @Matches(/^https?:\/\/\S+$/, { message: 'PSC_ISSUER must be an http(s) URL' }) PSC_ISSUER?: string;
+  @IsOptional() @IsString() PSC_CLIENT_ID?: string;
+  @IsOptional() @IsString() PSC_CLIENT_SECRET?: string;
+  @IsOptional() @IsString() @Matches(/^https?:\/\/\S+$/, { message: 'PSC_REDIRECT_URI must be an http(s) URL' }) PSC_REDIRECT_URI?: string;
   /** Serve the OpenAPI document and UI at /api/docs. Unset: on, except with NODE_ENV=production. */
   @Transform(toBool) @IsOptional() @IsBoolean(BOOLEAN) API_DOCS?: boolean;
   /** Bearer token /metrics requires when set. Unset: /metrics is open, except with NODE_ENV=production (404). */
@@ -270,6 +276,8 @@ export interface AppConfig {
     apiDocs: boolean;
     metricsToken: string | undefined;
   };
+  /** Pro Santé Connect (OpenID Connect); undefined: off. */
+  psc: { issuer: string; clientId: string; clientSecret: string; redirectUri: string } | undefined;
 }
 
 /** One ingest process's part of the devices (INGEST_SHARDS / INGEST_SHARD, ingest/device-shard.ts). */
@@ -305,6 +313,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
   // With the embedded PostgreSQL the secret is generated and kept in its data directory.
   if (raw.DATABASE_URL && !raw.JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when DATABASE_URL is set');
+  }
+  const pscVars = [raw.PSC_ISSUER, raw.PSC_CLIENT_ID, raw.PSC_CLIENT_SECRET, raw.PSC_REDIRECT_URI];
+  if (pscVars.some((v) => v) && !pscVars.every((v) => v)) {
+    throw new ConfigError('Invalid configuration:\n  PSC_ISSUER, PSC_CLIENT_ID, PSC_CLIENT_SECRET, PSC_REDIRECT_URI: give all four (Pro Santé Connect) or none');
   }
   if (raw.JWT_SECRET && lowEntropy(raw.JWT_SECRET)) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: too predictable (repeated or few distinct characters); use a random value, e.g. `openssl rand -base64 48`');
@@ -398,6 +410,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
       apiDocs: raw.API_DOCS ?? raw.NODE_ENV !== 'production',
       metricsToken: raw.METRICS_TOKEN,
     },
+    psc:
+      raw.PSC_ISSUER && raw.PSC_CLIENT_ID && raw.PSC_CLIENT_SECRET && raw.PSC_REDIRECT_URI
+        ? { issuer: raw.PSC_ISSUER, clientId: raw.PSC_CLIENT_ID, clientSecret: raw.PSC_CLIENT_SECRET, redirectUri: raw.PSC_REDIRECT_URI }
+        : undefined,
   };
 }
 

@@ -110,7 +110,9 @@ export class ConsoleGateway implements OnGatewayInit<ConsoleNamespace>, OnGatewa
   async onModuleInit(): Promise<void> {
     this.unsubscribe = this.hub.subscribe(async (message) => this.deliver(message, 'hub'));
     // This process's consoles of a deactivated user close at once; other processes' at their next re-check.
+    // A role or team change: this process's consoles follow it now (rooms), others at their re-check.
     this.unsubscribeAccounts = this.accountEvents.subscribe(async (event) => {
+      if (event.type === 'changed') return this.revalidate();
       for (const socket of this.nsp.sockets.values()) if (socket.data.principal.userId === event.userId) this.endSession(socket, 'deactivated');
     });
     await this.relay.start({

@@ -6,6 +6,7 @@ const UNIQUE_MESSAGES: Record<string, string> = {
   care_teams_name_key: 'a care team with this name already exists',
   users_username_key: 'this username is already taken',
   users_national_id_key: 'a user with this national identifier already exists',
+  users_rpps_key: 'a user with this RPPS number already exists',
   patients_ins_key: 'a patient with this INS already exists',
   devices_pkey: 'a device with this id is already registered',
 };

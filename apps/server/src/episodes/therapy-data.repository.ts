@@ -4,6 +4,7 @@ import { SAMPLE_METRIC_NAMES, type TimeWindow } from '#domain';
 import type { PatientScope } from '../access/patient-scope.js';
 import { PG_POOL } from '../database/database.module.js';
 import { LEAK_MEAN_OF_SAMPLES, LEAK_MEDIAN_OF_SAMPLES } from '../database/therapy-day-sql.js';
+import { PATIENT_DEVICE_IDS_SQL } from '../database/patient-device-ids.js';
 
 /** One therapy day's raw aggregates (null: nothing of that kind in the window). */
 export interface DayAggregates {
@@ -53,7 +54,10 @@ export class TherapyDataRepository {
 
   /** The patient's devices (ids sorted) and their kinds. */
   async devices(patient: PatientScope): Promise<{ ids: string[]; kinds: Set<string> }> {
-    const { rows } = await this.pool.query<{ device_id: string; kind: string }>(`SELECT device_id, kind FROM devices WHERE patient_id = $1 ORDER BY device_id`, [patient.id]);
+    const { rows } = await this.pool.query<{ device_id: string; kind: string }>(
+      `SELECT device_id, kind FROM devices WHERE device_id IN (${PATIENT_DEVICE_IDS_SQL}) ORDER BY device_id`,
+      [patient.id],
+    );
     return { ids: rows.map((r) => r.device_id), kinds: new Set(rows.map((r) => r.kind)) };
   }
 

@@ -4,11 +4,12 @@ import { Hub } from './hub.js';
 /**
  * A committed change of a device's registration, for whoever keeps the broker's credentials in
  * step (issue 7: per-device MQTT username/password and ACL). `secret` is the plain MQTT password,
- * present only on `registered`: it exists in memory during this publish and is never stored or
+ * present only on `registered` and `secret-rotated`: it exists in memory during this publish and is never stored or
  * logged (the database keeps its argon2 hash only).
  */
 export interface DeviceRegistryEvent {
-  type: 'registered' | 'activated' | 'deactivated';
+  /** `secret-rotated` carries the new secret like `registered`; `reassigned`: another patient (caches forget the device). */
+  type: 'registered' | 'activated' | 'deactivated' | 'secret-rotated' | 'reassigned';
   deviceId: string;
   secret?: string;
 }

@@ -1,9 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Hub } from './hub.js';
 
-/** A committed change of a professional's account that ends their sessions (issue 21). */
+/**
+ * A committed change of a professional's account: `deactivated` ends their sessions (issue 21);
+ * `changed` (role or care teams) makes open consoles re-read the account now (rooms follow).
+ */
 export interface UserAccountEvent {
-  type: 'deactivated';
+  type: 'deactivated' | 'changed';
   userId: string;
 }
 

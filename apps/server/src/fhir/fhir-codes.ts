@@ -6,8 +6,6 @@ export const MDC = 'urn:iso:std:iso:11073:10101';
 export const UCUM = 'http://unitsofmeasure.org';
 export const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 export const OBSERVATION_STATISTICS = 'http://terminology.hl7.org/CodeSystem/observation-statistics';
-/** INS-NIR (Identifiant National de Santé). */
-export const INS_SYSTEM = 'urn:oid:1.2.250.1.213.1.4.8';
 /** This service's own metric names (CONTRACT.md §1), on every Observation so any metric round-trips. */
 export const METRIC_SYSTEM = 'urn:telemonitoring:metric';
 export const DEVICE_SERIAL_SYSTEM = 'urn:telemonitoring:device-serial';

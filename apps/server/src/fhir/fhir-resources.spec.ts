@@ -53,12 +53,18 @@ describe('FHIR resources (R4 structure)', () => {
     expect(metricCoding(metric).codings).toContainEqual(expect.objectContaining({ system: 'http://loinc.org', code: loinc }));
   });
 
-  it('builds valid Patient (INS when known), Device, Bundle, OperationOutcome and CapabilityStatement', () => {
-    const withIns = patientResource({ id: P, displayName: 'A B', ins: '123456789012345' });
-    expect(withIns.identifier).toEqual([{ use: 'official', system: 'urn:oid:1.2.250.1.213.1.4.8', value: '123456789012345' }]);
+  it.each(['provisional', 'recovered', 'validated'] as const)('a %s identity: the Patient carries no INS', (identityStatus) => {
+    const patient = patientResource({ id: P, displayName: 'A B', ins: '255081416802538', insOid: '1.2.250.1.213.1.4.8', identityStatus });
+    expect(patient.identifier).toBeUndefined();
+    expect(JSON.stringify(patient)).not.toContain('255081416802538');
+  });
+
+  it('builds valid Patient (INS when qualified, with its authority), Device, Bundle, OperationOutcome and CapabilityStatement', () => {
+    const withIns = patientResource({ id: P, displayName: 'A B', ins: '123456789012345', insOid: '1.2.250.1.213.1.4.9', identityStatus: 'qualified' });
+    expect(withIns.identifier).toEqual([{ use: 'official', system: 'urn:oid:1.2.250.1.213.1.4.9', value: '123456789012345' }]);
     const resources: Resource[] = [
       withIns,
-      patientResource({ id: P, displayName: 'A B', ins: null }),
+      patientResource({ id: P, displayName: 'A B', ins: null, identityStatus: 'provisional' }),
       deviceResource({ deviceId: 'VE_1', kind: 'ventilator', patientId: P, active: true, firmware: '1.2.3' }),
       deviceResource({ deviceId: 'OX-1', kind: 'oximeter', patientId: P, active: false, firmware: null }),
       searchBundle([{ fullUrl: 'http://h/fhir/Patient/x', resource: withIns }], { self: 'http://h/fhir/Observation?patient=x', next: 'http://h/n' }, at),
@@ -172,7 +178,7 @@ describe('the FHIR validation itself catches mistakes', () => {
   it('a Bundle of an unknown type, a Patient of an unknown gender, a CapabilityStatement of another FHIR version', () => {
     const bundle = searchBundle([], { self: 'http://h/fhir/Observation?patient=x' }, at);
     expect(fhirProblems({ ...bundle, type: 'page' }).join('\n')).toMatch(/^schema: \$\.type: should be equal to one of the allowed values/m);
-    expect(fhirProblems({ ...patientResource({ id: P, displayName: 'A', ins: null }), gender: 'x' }).join('\n')).toMatch(/^fhir\.js: Patient\.gender: Code "x" not found in value set$/m);
+    expect(fhirProblems({ ...patientResource({ id: P, displayName: 'A', ins: null, identityStatus: 'provisional' }), gender: 'x' }).join('\n')).toMatch(/^fhir\.js: Patient\.gender: Code "x" not found in value set$/m);
     expect(fhirProblems({ ...capabilityStatement('http://h'), fhirVersion: '5.0.0' }).join('\n')).toMatch(/^schema: \$\.fhirVersion: should be equal to one of the allowed values/m);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isLowConfidence, SAMPLE_METRICS, SPO2_LOW_CONFIDENCE_BELOW, type DeviceKind, type SampleMetric } from '#domain';
-import { DEVICE_SERIAL_SYSTEM, deviceFhirId, INS_SYSTEM, metricCoding, OBSERVATION_CATEGORY, OBSERVATION_STATISTICS, UCUM } from './fhir-codes.js';
+import { isLowConfidence, SAMPLE_METRICS, shareableIns, SPO2_LOW_CONFIDENCE_BELOW, type DeviceKind, type IdentityStatus, type SampleMetric } from '#domain';
+import { DEVICE_SERIAL_SYSTEM, deviceFhirId, metricCoding, OBSERVATION_CATEGORY, OBSERVATION_STATISTICS, UCUM } from './fhir-codes.js';
 
 /** Builders of the FHIR R4 resources this server returns (pure; JSON shapes per hl7.org/fhir/R4). */
 export type Resource = { resourceType: string; id?: string } & Record<string, unknown>;
@@ -97,11 +97,16 @@ export function aggregateObservation(patientId: string, b: AggregateBucket): Res
   };
 }
 
-export function patientResource(p: { id: string; displayName: string; ins: string | null }): Resource {
+/**
+ * The Patient: its INS only through shareableIns (a qualified identity, RNIV), with the system of
+ * its assigning authority; otherwise the local id and the display name only.
+ */
+export function patientResource(p: { id: string; displayName: string; ins: string | null; insOid?: string | null; identityStatus: IdentityStatus }): Resource {
+  const ins = shareableIns(p);
   return {
     resourceType: 'Patient',
     id: p.id,
-    ...(p.ins ? { identifier: [{ use: 'official', system: INS_SYSTEM, value: p.ins }] } : {}),
+    ...(ins ? { identifier: [{ use: 'official', system: `urn:oid:${ins.oid}`, value: ins.value }] } : {}),
     active: true,
     name: [{ text: p.displayName }],
   };

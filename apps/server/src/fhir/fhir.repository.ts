@@ -5,6 +5,7 @@ import { PG_POOL } from '../database/database.module.js';
 import type { DeviceEntity } from '../registry/registry.entities.js';
 import type { RawReading } from './fhir-resources.js';
 import type { PatientScope } from '../access/patient-scope.js';
+import { PATIENT_DEVICE_IDS_SQL } from '../database/patient-device-ids.js';
 
 export interface ReadingsPage {
   patient: PatientScope;
@@ -34,7 +35,7 @@ export class FhirRepository {
     const { rows } = await this.pool.query<{ device_id: string; metric: SampleMetric; time: Date; value: number; us: string }>(
       `WITH cur AS (SELECT TIMESTAMPTZ '1970-01-01 00:00:00+00' + $5::bigint * INTERVAL '1 microsecond' AS t)
        SELECT x.device_id, x.metric, x.time, x.value, x.us
-         FROM unnest(ARRAY(SELECT device_id FROM devices WHERE patient_id = $1)) AS d(device_id)
+         FROM unnest(ARRAY(${PATIENT_DEVICE_IDS_SQL})) AS d(device_id)
         CROSS JOIN unnest($2::text[]) AS m(metric)
         CROSS JOIN cur
         CROSS JOIN LATERAL (

@@ -1,7 +1,7 @@
 import { SESSION_FIELD_NAMES, type SessionField } from '#domain';
 import type { ParsedSample, ParsedSession, RejectionReason, StatusPayload } from '#protocol';
 import type { StoredDeviceBatch } from '../events/stored-readings.js';
-import type { DeviceInfo } from './ingest-device.repository.js';
+import { patientAt, type DeviceInfo } from './ingest-device.repository.js';
 import type { InflightMessage } from './inflight-message.js';
 
 /** Longest topic kept in a rejection row (a topic may be up to 64 KiB). */
@@ -89,10 +89,17 @@ export class IngestBatch {
     this.weight += message.weight;
   }
 
+  /**
+   * A sample goes to the patient the device was assigned to at its time (patientAt); the rules
+   * see the current patient's samples only (a late sample of an earlier patient is stored with
+   * that patient, not evaluated live).
+   */
   addSamples(device: DeviceInfo, samples: readonly ParsedSample[], receivedAt: number): void {
-    const { deviceId, patientId } = device;
+    const { deviceId } = device;
+    const reassigned = device.since !== undefined;
     for (let i = 0; i < samples.length; i++) {
       const sample = samples[i]!;
+      const patientId = reassigned ? patientAt(device, sample.at) : device.patientId;
       const values = sample.values as Record<string, number>;
       for (const metric in values) {
         this.deviceIds.push(deviceId);
@@ -108,7 +115,7 @@ export class IngestBatch {
     if (seen === undefined || seen < receivedAt) this.lastSeen.set(deviceId, receivedAt);
     if (samples.length > 0) {
       const group = this.group(device);
-      for (let i = 0; i < samples.length; i++) group.samples.push(samples[i]!);
+      for (let i = 0; i < samples.length; i++) if (!reassigned || samples[i]!.at >= device.since!) group.samples.push(samples[i]!);
     }
   }
 
@@ -117,12 +124,12 @@ export class IngestBatch {
       this.sessionDeviceIds.push(device.deviceId);
       this.sessionStarts.push(session.start);
       this.sessionEnds.push(session.end);
-      this.sessionPatientIds.push(device.patientId);
+      this.sessionPatientIds.push(patientAt(device, session.start));
       for (const field of SESSION_FIELD_NAMES) this.sessionValues[field].push(session.values[field] ?? null);
     }
     if (sessions.length > 0) {
       const group = this.group(device);
-      for (const s of sessions) group.sessions.push(s);
+      for (const s of sessions) if (device.since === undefined || s.start >= device.since) group.sessions.push(s);
     }
   }
 

@@ -6,9 +6,20 @@ import { PG_POOL } from '../database/database.module.js';
 /** What ingestion needs to know about a device: whose it is, what it is, whether it may send. */
 export interface DeviceInfo {
   deviceId: string;
+  /** The current patient: from `since` (absent: since registration). */
   patientId: string;
   kind: DeviceKind;
   active: boolean;
+  since?: number;
+  /** Earlier patients, by ascending `until` (epoch ms): the device was theirs before `until`. */
+  earlier?: readonly { patientId: string; until: number }[];
+}
+
+/** The patient a sample taken at `at` belongs to (a late reading of before a reassignment stays with the first patient). */
+export function patientAt(device: DeviceInfo, at: number): string {
+  if (device.since === undefined || at >= device.since || !device.earlier) return device.patientId;
+  for (const e of device.earlier) if (at < e.until) return e.patientId;
+  return device.patientId;
 }
 
 /**
@@ -20,11 +31,24 @@ export class IngestDeviceRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
   async findByIds(deviceIds: readonly string[]): Promise<DeviceInfo[]> {
-    const { rows } = await this.pool.query<{ device_id: string; patient_id: string; kind: DeviceKind; active: boolean }>(
-      `SELECT device_id, patient_id, kind, active FROM devices WHERE device_id = ANY($1::text[])`,
+    type Row = { device_id: string; patient_id: string; kind: DeviceKind; active: boolean; since: number | null; earlier: { patientId: string; until: number }[] | null };
+    const { rows } = await this.pool.query<Row>(
+      `SELECT d.device_id, d.patient_id, d.kind, d.active, (extract(epoch FROM d.assigned_from) * 1000)::float8 AS since,
+              CASE WHEN d.assigned_from IS NOT NULL THEN
+                (SELECT json_agg(json_build_object('patientId', a.patient_id, 'until', extract(epoch FROM a.until_at) * 1000) ORDER BY a.until_at)
+                   FROM device_assignments a WHERE a.device_id = d.device_id)
+              END AS earlier
+         FROM devices d WHERE d.device_id = ANY($1::text[])`,
       [deviceIds],
     );
-    return rows.map((r) => ({ deviceId: r.device_id, patientId: r.patient_id, kind: r.kind, active: r.active }));
+    return rows.map((r) => ({
+      deviceId: r.device_id,
+      patientId: r.patient_id,
+      kind: r.kind,
+      active: r.active,
+      ...(r.since !== null ? { since: r.since } : {}),
+      ...(r.earlier ? { earlier: r.earlier.map((e) => ({ patientId: e.patientId, until: Number(e.until) })) } : {}),
+    }));
   }
 
   /**

@@ -4,7 +4,7 @@ import { CurrentUser, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { DeviceRegistryService } from './device-registry.service.js';
 import { CreateDeviceDto, ListDevicesQueryDto, UpdateDeviceDto } from './registry.dto.js';
-import { DeviceRegisteredView, DeviceView } from './registry.views.js';
+import { DeviceRegisteredView, DeviceUpdatedView, DeviceView } from './registry.views.js';
 
 @ApiTags('registry')
 @ApiBearerAuth()
@@ -21,10 +21,13 @@ export class DevicesController {
   }
 
   @Patch(':deviceId')
-  @ApiOperation({ summary: 'Deactivate or reactivate a device (admin)' })
-  @ApiOkResponse({ type: DeviceView })
-  setActive(@CurrentUser() principal: Principal, @Param('deviceId') deviceId: string, @Body() body: UpdateDeviceDto): Promise<DeviceView> {
-    return this.devices.setActive(principal, deviceId, body.active);
+  @ApiOperation({
+    summary:
+      'Reassign a device to another patient from a given time, deactivate or reactivate it, rotate its secret (admin). The new secret is answered once.',
+  })
+  @ApiOkResponse({ type: DeviceUpdatedView })
+  update(@CurrentUser() principal: Principal, @Param('deviceId') deviceId: string, @Body() body: UpdateDeviceDto): Promise<DeviceUpdatedView> {
+    return this.devices.update(principal, deviceId, body);
   }
 
   @Get()

@@ -1,17 +1,26 @@
 import { Injectable } from '@nestjs/common';
+import { shareableIns } from '#domain';
 import { isUuid, PatientAccessService, type NoteRead } from '../access/patient-access.service.js';
 import { AuditService, actorOf } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { mapDatabaseError } from '../database/database-errors.js';
-import { TransactionRunner } from '../database/transaction.js';
+import { TransactionRunner, type Tx } from '../database/transaction.js';
+import { AdminLogRepository } from './admin-log.repository.js';
 import { CareTeamRepository } from './care-team.repository.js';
-import { PatientRepository, type PatientRecord } from './patient.repository.js';
+import { changedIdentityFields, identityColumns, identityView, NO_IDENTITY, requireConsistent, shorthandIns, type IdentityColumns } from './patient-identity.js';
+import { PatientRepository, type PatientChanges, type PatientRecord } from './patient.repository.js';
 import { RegistryDeviceRepository } from './registry-device.repository.js';
-import type { CreatePatientDto } from './registry.dto.js';
-import type { DeviceView, PatientDeviceView, PatientView } from './registry.views.js';
+import type { CreatePatientDto, UpdatePatientDto } from './registry.dto.js';
+import type { DeviceView, IdentityStatusChangeView, PatientDeviceView, PatientView } from './registry.views.js';
 
 export const DEFAULT_TIMEZONE = 'Europe/Paris';
+
+/** The audit action of an identity status change: its entries are the status history. */
+export const IDENTITY_STATUS_ACTION = 'patient.identity.status';
+
+/** What a nurse or physician of the patient's team may change; the rest is the admin's. */
+const PROFESSIONAL_FIELDS = new Set(['identity']);
 
 /**
  * Patients' registry entries. Professionals see the patients of their care teams only (through
@@ -27,9 +36,15 @@ export class PatientRegistryService {
     private readonly devices: RegistryDeviceRepository,
     private readonly teams: CareTeamRepository,
     private readonly audit: AuditService,
+    private readonly log: AdminLogRepository,
   ) {}
 
   async create(principal: Principal, input: CreatePatientDto): Promise<PatientView> {
+    if (input.ins !== undefined && input.identity !== undefined) {
+      throw AppError.validation('give the INS either as ins or as identity.ins, not both', { fields: ['ins', 'identity.ins'] });
+    }
+    const identity = input.identity ? identityColumns(input.identity, { ins: null, insOid: null }, today()) : { ...NO_IDENTITY, ...shorthandIns(input.ins) };
+    requireConsistent(identity);
     const patient = await this.transactions.run(async (tx) => {
       if ((await this.teams.missing([input.careTeamId], tx)).length > 0) {
         throw AppError.validation('careTeamId: no such care team', { fields: ['careTeamId'] });
@@ -40,8 +55,8 @@ export class PatientRegistryService {
             displayName: input.displayName,
             careTeamId: input.careTeamId,
             profile: input.profile,
-            ins: input.ins ?? null,
             timezone: input.timezone ?? DEFAULT_TIMEZONE,
+            ...identity,
           },
           tx,
         )
@@ -53,13 +68,112 @@ export class PatientRegistryService {
           patientId: created.id,
           targetType: 'patient',
           targetId: created.id,
-          details: { careTeamId: created.careTeamId, profile: created.profile, withIns: created.ins !== null },
+          details: { careTeamId: created.careTeamId, profile: created.profile, withIns: created.ins !== null, identityStatus: created.identityStatus },
         },
         tx,
       );
+      if (created.identityStatus !== NO_IDENTITY.identityStatus) await this.recordStatusChange(principal, created.id, NO_IDENTITY, created, tx);
       return created;
     });
     return toView(patient, []);
+  }
+
+  /**
+   * PATCH /api/patients/:id (CONTRACT §8). Admin: every field. A nurse or physician of the
+   * patient's team: the identity only (another field → 403 FIELD_NOT_ALLOWED, audited as denied);
+   * outside the team → 404. All or nothing: a refused field changes nothing.
+   */
+  async update(principal: Principal, patientId: string, input: UpdatePatientDto): Promise<PatientView> {
+    const fields = (Object.keys(input) as (keyof UpdatePatientDto)[]).filter((k) => input[k] !== undefined).sort();
+    if (fields.length === 0) throw AppError.validation('nothing to change: give identity, displayName, careTeamId, profile or timezone');
+    const audit = { action: 'patient.update', target: { type: 'patient', id: patientId }, details: { fields } };
+    if (principal.role === 'admin') {
+      if (!isUuid(patientId)) throw AppError.notFound('patient');
+      return this.apply(principal, patientId, input, fields);
+    }
+    return this.access.write(principal, patientId, audit, async (patient) => {
+      const refused = fields.filter((f) => !PROFESSIONAL_FIELDS.has(f));
+      if (refused.length > 0) {
+        await this.audit.record({ action: audit.action, actor: actorOf(principal), patientId: patient.id, outcome: 'denied', targetType: 'patient', targetId: patient.id, details: { fields, refused } });
+        throw new AppError('FIELD_NOT_ALLOWED', `only an admin may change ${refused.join(', ')}`, { fields: refused });
+      }
+      return this.apply(principal, patient.id, input, fields);
+    });
+  }
+
+  /** The history of the identity status (oldest first), from the audit log: who changed it, when, from what to what. */
+  async identityHistory(principal: Principal, patientId: string): Promise<IdentityStatusChangeView[]> {
+    const audit = { action: 'patient.identity.history.read', target: { type: 'patient', id: patientId } };
+    const read = async (id: string) => {
+      const entries = await this.log.audit({ patientId: id, action: IDENTITY_STATUS_ACTION, limit: 1000 });
+      return entries.reverse().map((e) => ({
+        at: e.at,
+        from: e.details?.from,
+        to: e.details?.to,
+        byUserId: e.actorId,
+        byRole: e.actorRole,
+      })) as IdentityStatusChangeView[];
+    };
+    if (principal.role !== 'admin') return this.access.read(principal, patientId, audit, (patient) => read(patient.id));
+    const found = isUuid(patientId) ? await this.patients.findById(patientId) : undefined;
+    if (!found) throw AppError.notFound('patient');
+    const history = await read(found.id);
+    await this.audit.recordRead({ action: audit.action, actor: actorOf(principal), patientId: found.id, targetType: 'patient', targetId: found.id });
+    return history;
+  }
+
+  private async apply(principal: Principal, patientId: string, input: UpdatePatientDto, fields: string[]): Promise<PatientView> {
+    const updated = await this.transactions.run(async (tx) => {
+      const current = await this.patients.lockForUpdate(patientId, tx);
+      if (!current) throw AppError.notFound('patient');
+      const changes: PatientChanges = {};
+      if (input.displayName !== undefined) changes.displayName = input.displayName;
+      if (input.profile !== undefined) changes.profile = input.profile;
+      if (input.timezone !== undefined) changes.timezone = input.timezone;
+      if (input.careTeamId !== undefined && input.careTeamId !== current.careTeamId) {
+        if ((await this.teams.missing([input.careTeamId], tx)).length > 0) {
+          throw AppError.validation('careTeamId: no such care team', { fields: ['careTeamId'] });
+        }
+        changes.careTeamId = input.careTeamId;
+      }
+      const identity = input.identity ? identityColumns(input.identity, current, today()) : undefined;
+      if (identity) Object.assign(changes, identity);
+      await this.patients.update(patientId, changes, tx).catch(mapDatabaseError);
+      const after: PatientRecord = { ...current, ...changes };
+      await this.audit.record(
+        {
+          action: 'patient.update',
+          actor: actorOf(principal),
+          patientId,
+          targetType: 'patient',
+          targetId: patientId,
+          details: {
+            fields,
+            ...(identity ? { identityFields: changedIdentityFields(current, identity) } : {}),
+            ...(changes.careTeamId ? { careTeamFrom: current.careTeamId, careTeamTo: changes.careTeamId } : {}),
+            ...(changes.profile && changes.profile !== current.profile ? { profileFrom: current.profile, profileTo: changes.profile } : {}),
+          },
+        },
+        tx,
+      );
+      if (after.identityStatus !== current.identityStatus) await this.recordStatusChange(principal, patientId, current, after, tx);
+      return after;
+    });
+    return this.withDevices(updated);
+  }
+
+  private async recordStatusChange(principal: Principal, patientId: string, before: IdentityColumns, after: IdentityColumns, tx: Tx): Promise<void> {
+    await this.audit.record(
+      {
+        action: IDENTITY_STATUS_ACTION,
+        actor: actorOf(principal),
+        patientId,
+        targetType: 'patient',
+        targetId: patientId,
+        details: { from: before.identityStatus, to: after.identityStatus },
+      },
+      tx,
+    );
   }
 
   async get(principal: Principal, patientId: string): Promise<PatientView> {
@@ -94,13 +208,20 @@ export class PatientRegistryService {
   }
 }
 
+/** Today's date (UTC), the latest acceptable birth date. */
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
 function toView(p: PatientRecord, devices: DeviceView[]): PatientView {
+  const ins = shareableIns(p);
   return {
     id: p.id,
     displayName: p.displayName,
     profile: p.profile,
     careTeamId: p.careTeamId,
-    ...(p.ins !== null ? { ins: p.ins } : {}),
+    ...(ins ? { ins: ins.value } : {}),
+    identity: identityView(p),
     timezone: p.timezone,
     devices: devices.map(toPatientDevice),
   };

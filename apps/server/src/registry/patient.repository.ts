@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import type { PatientRecord } from '../access/patient-access.repository.js';
+import type { QueryDeepPartialEntity, Repository } from 'typeorm';
+import { PATIENT_RECORD_COLUMNS, type PatientRecord } from '../access/patient-access.repository.js';
 import type { Tx } from '../database/transaction.js';
 import { PatientEntity } from './registry.entities.js';
 
@@ -10,7 +10,8 @@ export type { PatientRecord };
 
 export type NewPatient = Omit<PatientRecord, 'id'>;
 
-const RECORD_COLUMNS = { id: true, displayName: true, ins: true, profile: true, careTeamId: true, timezone: true } as const;
+/** What PATCH /api/patients/:id may change (CONTRACT §8). */
+export type PatientChanges = Partial<Omit<PatientRecord, 'id'>>;
 
 /**
  * Patients without a care-team filter: for the admin's registry view and for writes. Reads for
@@ -28,10 +29,23 @@ export class PatientRepository {
   /** `id` must be a UUID (checked by the caller). */
   async findById(id: string, tx?: Tx): Promise<PatientRecord | undefined> {
     const repo = tx ? tx.manager.getRepository(PatientEntity) : this.patients;
-    return (await repo.findOne({ select: RECORD_COLUMNS, where: { id } })) ?? undefined;
+    return (await repo.findOne({ select: PATIENT_RECORD_COLUMNS, where: { id } })) ?? undefined;
+  }
+
+  /** The patient, its row locked for the rest of the transaction (concurrent PATCHes apply one after the other). */
+  async lockForUpdate(id: string, tx: Tx): Promise<PatientRecord | undefined> {
+    const found = await tx.manager
+      .getRepository(PatientEntity)
+      .findOne({ select: PATIENT_RECORD_COLUMNS, where: { id }, lock: { mode: 'pessimistic_write' } });
+    return found ?? undefined;
+  }
+
+  async update(id: string, changes: PatientChanges, tx: Tx): Promise<void> {
+    if (Object.keys(changes).length === 0) return;
+    await tx.manager.getRepository(PatientEntity).update({ id }, changes as QueryDeepPartialEntity<PatientEntity>);
   }
 
   listAll(): Promise<PatientRecord[]> {
-    return this.patients.find({ select: RECORD_COLUMNS, order: { displayName: 'ASC', id: 'ASC' } });
+    return this.patients.find({ select: PATIENT_RECORD_COLUMNS, order: { displayName: 'ASC', id: 'ASC' } });
   }
 }

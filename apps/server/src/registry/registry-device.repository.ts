@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import type { DeviceKind } from '#domain';
 import type { Tx } from '../database/transaction.js';
-import { DeviceEntity } from './registry.entities.js';
+import { DeviceAssignmentEntity, DeviceEntity } from './registry.entities.js';
 import type { DeviceView } from './registry.views.js';
 
 export interface NewDevice {
@@ -39,13 +39,37 @@ export class RegistryDeviceRepository {
   }
 
   /** Locks the device row for the rest of the transaction; undefined when it does not exist. */
-  async lockForUpdate(deviceId: string, tx: Tx): Promise<{ active: boolean; patientId: string } | undefined> {
+  async lockForUpdate(deviceId: string, tx: Tx): Promise<{ active: boolean; patientId: string; assignedFrom: Date | null } | undefined> {
     const found = await tx.manager.getRepository(DeviceEntity).findOne({
-      select: { active: true, patientId: true },
+      select: { active: true, patientId: true, assignedFrom: true },
       where: { deviceId },
       lock: { mode: 'pessimistic_write' },
     });
-    return found ? { active: found.active, patientId: found.patientId } : undefined;
+    return found ? { active: found.active, patientId: found.patientId, assignedFrom: found.assignedFrom } : undefined;
+  }
+
+  /** Whether the device has stored readings or ventilation sessions taken at or after `from`. */
+  async hasDataSince(deviceId: string, from: Date, tx: Tx): Promise<boolean> {
+    const rows: { found: boolean }[] = await tx.manager.query(
+      `SELECT EXISTS (SELECT 1 FROM readings WHERE device_id = $1 AND time >= $2)
+           OR EXISTS (SELECT 1 FROM night_sessions WHERE device_id = $1 AND start_at >= $2) AS found`,
+      [deviceId, from],
+    );
+    return rows[0]?.found === true;
+  }
+
+  /** The device is `patientId`'s from `from`; the current patient's assignment ends there. */
+  async reassign(deviceId: string, current: { patientId: string }, patientId: string, from: Date, tx: Tx): Promise<void> {
+    await tx.manager.getRepository(DeviceAssignmentEntity).insert({ deviceId, patientId: current.patientId, untilAt: from });
+    await tx.manager.getRepository(DeviceEntity).update({ deviceId }, { patientId, assignedFrom: from });
+  }
+
+  async setSecretHash(deviceId: string, secretHash: string, tx: Tx): Promise<void> {
+    await tx.manager.getRepository(DeviceEntity).update({ deviceId }, { secretHash });
+  }
+
+  async view(deviceId: string, tx: Tx): Promise<DeviceView> {
+    return tx.manager.getRepository(DeviceEntity).findOneOrFail({ select: VIEW_COLUMNS, where: { deviceId } });
   }
 
   /** The device must exist (locked by lockForUpdate in the same transaction). */

@@ -21,7 +21,9 @@ export class UserEntity {
   @Column('text', { name: 'password_hash', select: false }) passwordHash!: string;
   @Column('text') role!: Role;
   @Column('text', { name: 'display_name', nullable: true }) displayName!: string | null;
+  /** Legacy free-form RPPS/ADELI (6-20 characters), read by nothing since `rpps` (migration …130000). */
   @Column('text', { name: 'national_id', nullable: true }) nationalId!: string | null;
+  @Column('text', { nullable: true }) rpps!: string | null;
   @Column('boolean', { default: true }) active!: boolean;
   @Column('integer', { name: 'failed_login_count', default: 0 }) failedLoginCount!: number;
   @Column('timestamptz', { name: 'locked_until', nullable: true }) lockedUntil!: Date | null;
@@ -66,6 +68,16 @@ export class DeviceEntity {
   @Column('text', { nullable: true }) firmware!: string | null;
   @Column('timestamptz', { name: 'status_at', nullable: true }) statusAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  /** Start of the current patient's assignment (NULL: since registration). */
+  @Column('timestamptz', { name: 'assigned_from', nullable: true }) assignedFrom!: Date | null;
 }
 
-export const REGISTRY_ENTITIES = [CareTeamEntity, UserEntity, UserCareTeamEntity, PatientEntity, DeviceEntity];
+/** An earlier patient of a device: its until `untilAt` (migrations/…130100_device-assignments.sql). */
+@Entity('device_assignments')
+export class DeviceAssignmentEntity {
+  @PrimaryColumn('text', { name: 'device_id' }) deviceId!: string;
+  @Column('uuid', { name: 'patient_id' }) patientId!: string;
+  @PrimaryColumn('timestamptz', { name: 'until_at' }) untilAt!: Date;
+}
+
+export const REGISTRY_ENTITIES = [CareTeamEntity, UserEntity, UserCareTeamEntity, PatientEntity, DeviceEntity, DeviceAssignmentEntity];

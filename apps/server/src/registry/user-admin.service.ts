@@ -40,12 +40,13 @@ export class UserAdminService {
       });
     }
     this.checkAdminHasNoTeams(input.role, careTeamIds);
+    this.checkAdminHasNoRpps(input.role, input.rpps ?? null);
     const passwordHash = await hashSecret(input.password);
     return this.transactions.run(async (tx) => {
       await this.requireTeams(careTeamIds, tx);
       const id = await this.users
         .insert(
-          { username: input.username, passwordHash, role: input.role, displayName: input.displayName ?? null, nationalId: input.nationalId ?? null },
+          { username: input.username, passwordHash, role: input.role, displayName: input.displayName ?? null, rpps: input.rpps ?? null },
           tx,
         )
         .catch(mapDatabaseError);
@@ -56,7 +57,7 @@ export class UserAdminService {
           actor: actorOf(principal),
           targetType: 'user',
           targetId: id,
-          details: { role: input.role, careTeamIds },
+          details: { role: input.role, careTeamIds, withRpps: input.rpps !== undefined },
         },
         tx,
       );
@@ -64,39 +65,63 @@ export class UserAdminService {
     });
   }
 
+  /**
+   * PATCH /api/users/:id (CONTRACT §8): care teams, role, RPPS, active. The principal is read from
+   * the database at every request (AuthService.verifyAccess), so a role or team change applies to
+   * the next request; deactivation also revokes every refresh token in the same transaction and,
+   * after the commit, closes the user's open consoles.
+   */
   async update(principal: Principal, userId: string, input: UpdateUserDto): Promise<UserView> {
-    if (input.active === undefined && input.careTeamIds === undefined) {
-      throw AppError.validation('nothing to change: give active and/or careTeamIds');
-    }
+    const fields = (['active', 'careTeamIds', 'role', 'rpps'] as const).filter((k) => input[k] !== undefined);
+    if (fields.length === 0) throw AppError.validation('nothing to change: give active, careTeamIds, role and/or rpps');
     if (!isUuid(userId)) throw AppError.notFound('user');
     if (input.active === false && userId === principal.userId) {
       throw new AppError('CONFLICT', 'you cannot deactivate your own account');
     }
+    if (input.role !== undefined && input.role !== principal.role && userId === principal.userId) {
+      throw new AppError('CONFLICT', 'you cannot change your own role');
+    }
+    let changed = false;
     const view = await this.transactions.run(async (tx) => {
       const current = await this.users.lockForUpdate(userId, tx);
       if (!current) throw AppError.notFound('user');
+      const role = input.role ?? current.role;
+      const careTeamIds = input.careTeamIds ?? current.careTeamIds;
+      const rpps = input.rpps !== undefined ? input.rpps : current.rpps;
+      this.checkAdminHasNoTeams(role, careTeamIds);
+      this.checkAdminHasNoRpps(role, rpps);
       if (input.careTeamIds !== undefined) {
-        this.checkAdminHasNoTeams(current.role, input.careTeamIds);
         await this.requireTeams(input.careTeamIds, tx);
         await this.users.replaceCareTeams(userId, input.careTeamIds, tx);
       }
+      await this.users
+        .update(userId, { ...(input.role !== undefined ? { role } : {}), ...(input.rpps !== undefined ? { rpps } : {}) }, tx)
+        .catch(mapDatabaseError);
       if (input.active !== undefined) await this.users.setActive(userId, input.active, tx);
       // A deactivated user's logins end with the change: no refresh token of theirs works after the commit.
       if (input.active === false) await this.sessions.revokeUser(userId, tx);
+      changed = role !== current.role || careTeamIds.join() !== current.careTeamIds.join();
       await this.audit.record(
         {
           action: 'registry.user.update',
           actor: actorOf(principal),
           targetType: 'user',
           targetId: userId,
-          details: { ...(input.active !== undefined ? { active: input.active } : {}), ...(input.careTeamIds ? { careTeamIds: input.careTeamIds } : {}) },
+          details: {
+            fields,
+            ...(input.active !== undefined ? { active: input.active } : {}),
+            ...(input.careTeamIds ? { careTeamIds: input.careTeamIds, careTeamIdsBefore: current.careTeamIds } : {}),
+            ...(input.role !== undefined ? { role, roleBefore: current.role } : {}),
+            ...(input.rpps !== undefined ? { rppsChanged: rpps !== current.rpps } : {}),
+          },
         },
         tx,
       );
       return (await this.users.view(userId, tx))!;
     });
-    // After the commit: open consoles of this process close now (others within their re-check period).
+    // After the commit: open consoles of this process close (or follow the change) now, others within their re-check period.
     if (input.active === false) await this.accountEvents.publish({ type: 'deactivated', userId });
+    else if (changed) await this.accountEvents.publish({ type: 'changed', userId });
     return view;
   }
 
@@ -108,6 +133,13 @@ export class UserAdminService {
   private checkAdminHasNoTeams(role: string, careTeamIds: string[]): void {
     if (role === 'admin' && careTeamIds.length > 0) {
       throw AppError.validation('an admin belongs to no care team', { fields: ['careTeamIds'] });
+    }
+  }
+
+  /** The RPPS identifies a health professional: an admin has none (also a CHECK in the database). */
+  private checkAdminHasNoRpps(role: string, rpps: string | null): void {
+    if (role === 'admin' && rpps !== null) {
+      throw AppError.validation('an admin has no RPPS number', { fields: ['rpps'] });
     }
   }
 

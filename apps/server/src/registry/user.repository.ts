@@ -11,7 +11,13 @@ export interface NewUser {
   passwordHash: string;
   role: Role;
   displayName: string | null;
-  nationalId: string | null;
+  rpps: string | null;
+}
+
+/** What PATCH /api/users/:id changes on the account's row. */
+export interface UserChanges {
+  role?: Role;
+  rpps?: string | null;
 }
 
 /** Professionals' accounts and their care-team memberships. Never selects the password hash. */
@@ -31,13 +37,19 @@ export class UserRepository {
   }
 
   /** Locks the row for the rest of the transaction; undefined when there is no such user. */
-  async lockForUpdate(userId: string, tx: Tx): Promise<{ role: Role; active: boolean } | undefined> {
+  async lockForUpdate(userId: string, tx: Tx): Promise<{ role: Role; active: boolean; rpps: string | null; careTeamIds: string[] } | undefined> {
     const found = await tx.manager.getRepository(UserEntity).findOne({
-      select: { role: true, active: true },
+      select: { role: true, active: true, rpps: true },
       where: { id: userId },
       lock: { mode: 'pessimistic_write' },
     });
-    return found ? { role: found.role, active: found.active } : undefined;
+    if (!found) return undefined;
+    const memberships = await tx.manager.getRepository(UserCareTeamEntity).find({ where: { userId }, order: { careTeamId: 'ASC' } });
+    return { role: found.role, active: found.active, rpps: found.rpps, careTeamIds: memberships.map((m) => m.careTeamId) };
+  }
+
+  async update(userId: string, changes: UserChanges, tx: Tx): Promise<void> {
+    if (Object.keys(changes).length > 0) await tx.manager.getRepository(UserEntity).update({ id: userId }, changes);
   }
 
   /** Deactivates, or reactivates and clears any lock-out. */
@@ -71,7 +83,7 @@ export class UserRepository {
       username: u.username,
       role: u.role,
       displayName: u.displayName,
-      nationalId: u.nationalId,
+      rpps: u.rpps,
       active: u.active,
       locked: u.lockedUntil !== null && u.lockedUntil.getTime() > now,
       careTeamIds: teamsOf.get(u.id) ?? [],
