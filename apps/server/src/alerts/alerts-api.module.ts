@@ -5,11 +5,13 @@ import { AlertsModule } from './alerts.module.js';
 import { ThresholdsController } from './thresholds.controller.js';
 import { ThresholdsRepository } from './thresholds.repository.js';
 import { ThresholdsService } from './thresholds.service.js';
+import { ThresholdsPreviewService } from './thresholds-preview.service.js';
+import { ReplayDataRepository } from './replay-data.repository.js';
 
 /** REST: alerts (list, read, acknowledge, resolve) and per-patient thresholds. */
 @Module({
   imports: [AlertsModule],
   controllers: [AlertsController, ThresholdsController],
-  providers: [AlertQueryService, ThresholdsRepository, ThresholdsService],
+  providers: [AlertQueryService, ThresholdsRepository, ThresholdsService, ThresholdsPreviewService, ReplayDataRepository],
 })
 export class AlertsApiModule {}
