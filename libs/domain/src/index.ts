@@ -5,3 +5,4 @@ export * from './news2.js';
 export * from './oximetry.js';
 export * from './nights.js';
 export * from './therapy-days.js';
+export * from './rule-catalogue.js';

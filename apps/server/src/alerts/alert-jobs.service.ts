@@ -76,7 +76,7 @@ export class AlertJobsService {
     for (const r of silent) {
       const settings = effectiveSettings(r.profile, this.data.parseOverrides(r.patientId, r.profile, r.settings));
       const d = evaluateDeviceSilence(r.deviceId, r.heard.getTime(), now.getTime(), settings);
-      if (d && (await this.decisions.apply({ patientId: r.patientId, deviceId: r.deviceId, profile: r.profile }, d))) raised++;
+      if (d && (await this.decisions.apply({ patientId: r.patientId, deviceId: r.deviceId, profile: r.profile, settings }, d))) raised++;
     }
     return { raised, cleared };
   }

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AlertQueryService } from './alert-query.service.js';
+import { AlertEvidenceRepository } from './alert-evidence.repository.js';
+import { AlertEvidenceService } from './alert-evidence.service.js';
 import { AlertsController } from './alerts.controller.js';
 import { AlertsModule } from './alerts.module.js';
 import { ThresholdsController } from './thresholds.controller.js';
@@ -12,6 +14,6 @@ import { ReplayDataRepository } from './replay-data.repository.js';
 @Module({
   imports: [AlertsModule],
   controllers: [AlertsController, ThresholdsController],
-  providers: [AlertQueryService, ThresholdsRepository, ThresholdsService, ThresholdsPreviewService, ReplayDataRepository],
+  providers: [AlertQueryService, AlertEvidenceService, AlertEvidenceRepository, ThresholdsRepository, ThresholdsService, ThresholdsPreviewService, ReplayDataRepository],
 })
 export class AlertsApiModule {}
