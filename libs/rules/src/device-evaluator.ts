@@ -119,8 +119,11 @@ export function evaluateDeviceSamples(
     state.buffer.push(compact(s));
   }
   // Samples that fell out of the reorder window move into the checkpoint.
+  // One splice, not a shift per sample: a long batch (a backlog, a replay) would be quadratic.
   const keepFrom = (state.live.lastAt ?? 0) - REORDER_WINDOW_MS;
-  while (state.buffer.length > 0 && state.buffer[0]!.at < keepFrom) stepStream(state.base, state.buffer.shift()!, settings, profile);
+  let drop = 0;
+  while (drop < state.buffer.length && state.buffer[drop]!.at < keepFrom) stepStream(state.base, state.buffer[drop++]!, settings, profile);
+  if (drop > 0) state.buffer.splice(0, drop);
   return [...out, ...late];
 }
 

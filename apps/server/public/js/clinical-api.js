@@ -67,6 +67,7 @@ export async function request(method, path, body) {
 
 export const get = (path) => request('GET', path);
 export const put = (path, body) => request('PUT', path, body);
+export const post = (path, body) => request('POST', path, body);
 
 /** Trends of one metric: [{ start, min, avg, max, count }]. */
 export function trends(patientId, metric, from, to, bucket) {

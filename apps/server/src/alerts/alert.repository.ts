@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
-import type { AlertStatus, AlertView } from '#domain';
+import { news2ForAlert, type AlertStatus, type AlertView } from '#domain';
 import { PG_POOL } from '../database/database-pool.js';
 import type { Queryable } from '../database/transaction.js';
 import type { AlertEventKind } from '../events/event-hubs.js';
@@ -73,6 +73,7 @@ export function toAlertView(a: AlertViewColumns): AlertView {
     resolvedAt: iso(a.resolvedAt),
     resolution: a.resolution,
     news2Spo2Score: a.news2Spo2Score,
+    news2: news2ForAlert(a),
   };
 }
 

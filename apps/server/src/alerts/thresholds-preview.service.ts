@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RULE_IDS, type RuleId } from '#domain';
+import { RULE_CATALOGUE, RULE_IDS, type RuleId } from '#domain';
 import {
   countByRule,
   effectiveSettings,
@@ -53,6 +53,8 @@ export interface ThresholdsPreview {
   alerts: { current: PreviewAlertView[]; proposed: PreviewAlertView[] };
   /** Rules the replay does not cover. */
   notReplayed: RuleId[];
+  /** Clinical name of each rule (RULE_CATALOGUE), for pages. */
+  labels: Record<string, string>;
 }
 
 /** `days` of a preview: an integer 1..90, 30 when absent. */
@@ -105,6 +107,7 @@ export class ThresholdsPreviewService {
           proposed: countByRule(prop, PREVIEW_RULES),
           alerts: { current: cur.map(view), proposed: prop.map(view) },
           notReplayed: ['device.silent'],
+          labels: Object.fromEntries(PREVIEW_RULES.map((r) => [r, RULE_CATALOGUE[r].label])),
         };
       },
     );
