@@ -15,6 +15,7 @@ import {
   type RuleSettings,
 } from '#rules';
 import { PatientAccessService, type VisiblePatient } from '../access/patient-access.service.js';
+import type { PatientScope } from '../access/patient-scope.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../common/app-error.js';
 import { ReplayDataRepository } from './replay-data.repository.js';
@@ -96,7 +97,7 @@ export class ThresholdsPreviewService {
         const proposed = effectiveSettings(patient.profile, validation.overrides);
         const to = now;
         const from = now - days * DAY_MS;
-        const [cur, prop] = await this.replay(patient, [current, proposed], from, to);
+        const [cur, prop] = await this.replayPatient(patient, [current, proposed], from, to);
         note({ current: cur.length, proposed: prop.length });
         return {
           patientId: patient.id,
@@ -113,8 +114,8 @@ export class ThresholdsPreviewService {
     );
   }
 
-  /** The alerts each of `settings` would have raised on the patient's data of [from, to). */
-  private async replay(patient: VisiblePatient, settings: readonly RuleSettings[], from: number, to: number): Promise<ReplayedAlert[][]> {
+  /** The alerts each of `settings` would have raised on the patient's data of [from, to) (the bench times it). */
+  async replayPatient(patient: Pick<VisiblePatient, 'id' | 'profile' | 'timezone'> & PatientScope, settings: readonly RuleSettings[], from: number, to: number): Promise<ReplayedAlert[][]> {
     const points = settings.map((s) => new PointRulesReplay(s, patient.profile));
     for (const deviceId of await this.replayData.deviceIds(patient)) {
       for await (const chunk of this.replayData.samples(patient, deviceId, from, to)) for (const p of points) p.feed(chunk.deviceId, chunk.samples);
