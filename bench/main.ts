@@ -12,6 +12,7 @@ import { provision } from './provision.js';
 import { measureRawCeiling } from './raw-ceiling.js';
 import { formatTable, writeResult, type BenchResult } from './report.js';
 import { seedTrendHistory, timeTrendQuery, trendsEndpointPresent } from './trend-query.js';
+import { formatWhatIf, seedVentilatorSessions, timeWhatIfReplay } from './whatif-replay.js';
 
 /** Environment passed through to the backend processes, so `INGEST_WRITERS=3 npm run bench` tunes the product. */
 const PASS_THROUGH = /^(INGEST_|MQTT_SHARED_SUBSCRIPTIONS$|DB_POOL_SIZE$|LOG_LEVEL$|NODE_OPTIONS$|UV_THREADPOOL_SIZE$|RULES_|ALERT)/;
@@ -121,6 +122,10 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     ? await timeTrendQuery({ baseUrl: backends.api.url, token: nurseToken }, population.trendPatient.patientId, trendRange, options.trendRuns)
     : await timeTrendQuery({ databaseUrl: db.url }, population.trendPatient.patientId, trendRange, options.trendRuns);
   log(`trend query: median ${trend.medianMs} ms over ${trend.runs} runs (${trend.via}, ${trend.buckets} buckets)`);
+  // The thresholds what-if on the same patient's 30 days (plus a ventilator's nightly sessions), in this process.
+  await seedVentilatorSessions(db.url, population.trendPatient.patientId, Date.now(), 30);
+  const whatIf = await timeWhatIfReplay(db.url, population.trendPatient.patientId);
+  log(formatWhatIf(whatIf));
 
   const ingestMetrics = await Promise.all(backends.ingest.map(async (b) => (await fetchMetrics(b.url)).text()));
   await Promise.all(backends.all.map((b) => b.stop()));
@@ -131,7 +136,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
   const ceiling = await measureRawCeiling(db.url, population.loadDevices, { seconds: options.ceilingS, startAt: Date.now() - 20 * 86_400_000 });
   log(`raw ceiling: ${ceiling.rowsPerSecond.toLocaleString('en-US')} rows/s`);
 
-  return assemble({
+  const result = assemble({
     options,
     sustained,
     capacity,
@@ -147,6 +152,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     brokerUrl: broker.url,
     alertDevices: population.alertDevices,
   });
+  return { ...result, whatIf };
 }
 
 function startBackends(options: BenchOptions, databaseUrl: string, brokerUrl: string): { ingest: BackendProcess[]; api: BackendProcess; all: BackendProcess[] } {

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { effectiveSettings } from './parameters.js';
 import type { RuleSample } from './point-rules.js';
 import { AlertLedger, countByRule, ledgerOf, PointRulesReplay } from './replay.js';
+import { evaluateDeviceSamples, evaluateSortedSamples, newDeviceState } from './device-evaluator.js';
 
 const T = Date.UTC(2026, 10, 2, 8);
 function run(segments: [number, number][], start = T): RuleSample[] {
@@ -65,5 +66,27 @@ describe('AlertLedger', () => {
     const day = 86_400_000;
     for (let n = 0; n < 5; n++) ledger.apply({ ...base, rule: 'niv.leak', kind: 'raise', startedAt: T + n * day, at: T + (n + 3) * day });
     expect(ledger.alerts.length).toBe(1);
+  });
+});
+
+describe('evaluateSortedSamples: the live evaluator on sorted input', () => {
+  it('decides exactly what evaluateDeviceSamples decides on the same samples, whatever the batches', () => {
+    // Desaturations, tachycardias, a gap and poor-signal samples, in 1 Hz samples.
+    const list: RuleSample[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      if (i >= 9000 && i < 9200) continue; // a 200 s gap
+      const spo2 = i % 3000 < 700 ? 80 + (i % 5) : 93 + (i % 3);
+      const pulseRate = i % 4100 < 500 ? 130 + (i % 4) : 70 + (i % 9);
+      list.push({ at: T + i * 1000, values: { spo2, pulseRate }, signalOk: i % 97 !== 0 });
+    }
+    const settings = effectiveSettings('standard', {});
+    const live = newDeviceState();
+    const sorted = newDeviceState();
+    const a = [];
+    const b = [];
+    for (let i = 0; i < list.length; i += 100) a.push(...evaluateDeviceSamples(live, list.slice(i, i + 100), settings, 'standard'));
+    for (let i = 0; i < list.length; i += 7000) b.push(...evaluateSortedSamples(sorted, list.slice(i, i + 7000), settings, 'standard'));
+    expect(a.length).toBeGreaterThan(10);
+    expect(b).toEqual(a);
   });
 });

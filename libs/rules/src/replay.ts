@@ -1,7 +1,7 @@
 import type { PatientProfile, RuleId, Severity } from '#domain';
 import { addDays, daysBetween, nightEnd } from './calendar.js';
 import type { RuleDecision } from './decision.js';
-import { evaluateDeviceSamples, newDeviceState, type DeviceRuleState } from './device-evaluator.js';
+import { evaluateSortedSamples, newDeviceState, type DeviceRuleState } from './device-evaluator.js';
 import { continuesNightEpisode, evaluateNightRules, type SessionRecord } from './night-rules.js';
 import { evaluateOximetryBaseline, type DailyOximetry } from './oximetry-baseline.js';
 import type { RuleSettings } from './parameters.js';
@@ -9,8 +9,9 @@ import type { RuleSample } from './point-rules.js';
 
 /**
  * Replay of stored data through the live rules (the thresholds what-if, CONTRACT.md §7): the same
- * functions the live path calls — `evaluateDeviceSamples` for the point rules (fed in time order,
- * chunk after chunk, as ingestion feeds batches), `evaluateNightRules` as the nightly job calls it
+ * functions the live path calls — the point rules' windows and "told" bookkeeping of the device
+ * evaluator (`evaluateSortedSamples`: stored samples come back sorted, so without the reorder
+ * buffer; same decisions as `evaluateDeviceSamples`), `evaluateNightRules` as the nightly job calls it
  * (missing nights count as 0 h: every replayed night is settled), `evaluateOximetryBaseline` per
  * day — and a ledger that counts what the alerts table would record: a raise with no active
  * alert of its rule is an alert, a raise of a new episode while one is active is an occurrence
@@ -66,7 +67,7 @@ export class AlertLedger {
 /**
  * Point rules over one patient's devices. Feed each device's samples in ascending time, in as
  * many chunks as wanted (the result does not depend on the chunking); per device the state is the
- * one the live evaluator keeps.
+ * one the live evaluator keeps (DeviceRuleState).
  */
 export class PointRulesReplay {
   private readonly devices = new Map<string, DeviceRuleState>();
@@ -80,7 +81,7 @@ export class PointRulesReplay {
   feed(deviceId: string, samples: readonly RuleSample[]): void {
     let state = this.devices.get(deviceId);
     if (!state) this.devices.set(deviceId, (state = newDeviceState()));
-    for (const d of evaluateDeviceSamples(state, samples, this.settings, this.profile)) if (d.kind !== 'update') this.decisions.push({ ...d, deviceId });
+    for (const d of evaluateSortedSamples(state, samples, this.settings, this.profile)) if (d.kind !== 'update') this.decisions.push({ ...d, deviceId });
   }
 
   /** The raises and clears, in clinical time order (all devices together: one alert per patient and rule). */
