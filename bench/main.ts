@@ -13,6 +13,7 @@ import { measureRawCeiling } from './raw-ceiling.js';
 import { formatTable, writeResult, type BenchResult } from './report.js';
 import { runReportStage } from './report-stage.js';
 import { seedTrendHistory, timeTrendQuery, trendsEndpointPresent } from './trend-query.js';
+import { formatWhatIf, seedVentilatorSessions, timeWhatIfReplay } from './whatif-replay.js';
 
 /** Environment passed through to the backend processes, so `INGEST_WRITERS=3 npm run bench` tunes the product. */
 const PASS_THROUGH = /^(INGEST_|MQTT_SHARED_SUBSCRIPTIONS$|DB_POOL_SIZE$|LOG_LEVEL$|NODE_OPTIONS$|UV_THREADPOOL_SIZE$|RULES_|ALERT)/;
@@ -129,6 +130,10 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
       ? await runReportStage({ databaseUrl: db.url, flavour: db.flavour, baseUrl: backends.api.url, pid: backends.api.proc.pid!, teamId: population.teamId, physician: population.physician, runs: reportRuns, log })
       : null;
   if (reports) log(`report stage: first ${reports.firstMs} ms, median ${reports.medianMs} ms of ${reports.runs}, API RSS peak ${reports.peakRssMb} MB`);
+  // The thresholds what-if on the same patient's 30 days (plus a ventilator's nightly sessions), in this process.
+  await seedVentilatorSessions(db.url, population.trendPatient.patientId, Date.now(), 30);
+  const whatIf = await timeWhatIfReplay(db.url, population.trendPatient.patientId);
+  log(formatWhatIf(whatIf));
 
   const ingestMetrics = await Promise.all(backends.ingest.map(async (b) => (await fetchMetrics(b.url)).text()));
   await Promise.all(backends.all.map((b) => b.stop()));
@@ -156,7 +161,7 @@ async function run(options: BenchOptions, cleanups: Array<() => Promise<unknown>
     alertDevices: population.alertDevices,
   });
   result.details.reports = reports;
-  return result;
+  return { ...result, whatIf };
 }
 
 function startBackends(options: BenchOptions, databaseUrl: string, brokerUrl: string): { ingest: BackendProcess[]; api: BackendProcess; all: BackendProcess[] } {

@@ -3,6 +3,8 @@ import { dirname, resolve } from 'node:path';
 
 /** The JSON of bench-results/latest.json: the keys first, details after. */
 export interface BenchResult {
+  /** The thresholds what-if stage (bench/whatif-replay.ts), when it ran. */
+  whatIf?: import('./whatif-replay.js').WhatIfTiming;
   readingsPerSecond: number;
   lost: number;
   duplicates: number;

@@ -1,3 +1,5 @@
+import type { News2Display } from './news2.js';
+
 /** Rule ids of CONTRACT.md §3. Binding: consoles and other tools filter on them. */
 export const RULE_IDS = [
   'spo2.critical',
@@ -49,4 +51,6 @@ export interface AlertView {
   resolution: AlertResolution | null;
   /** NEWS2 SpO2 sub-score at the time the alert was raised (scale 2 for hypercapnic patients). */
   news2Spo2Score: number | null;
+  /** What the console's NEWS2 column shows: the labelled SpO2 sub-score, or a partial NEWS2 said so (news2ForAlert). */
+  news2: News2Display;
 }

@@ -7,3 +7,4 @@ export * from './nights.js';
 export * from './therapy-days.js';
 export * from './reviews.js';
 export * from './report-period.js';
+export * from './rule-catalogue.js';

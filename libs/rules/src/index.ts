@@ -12,3 +12,4 @@ export * from './device-evaluator.js';
 export * from './night-rules.js';
 export * from './oximetry-baseline.js';
 export * from './device-silence.js';
+export * from './replay.js';

@@ -79,6 +79,11 @@ export interface SampleContext {
 const meets = (def: PointRuleDefinition, v: number, thr: number): boolean =>
   def.direction === 'low' ? (def.inclusive ? v <= thr : v < thr) : def.inclusive ? v >= thr : v > thr;
 
+/** Whether one value meets a point rule at `threshold` (the comparison the windows use; the alert evidence filters with it). */
+export function meetsPointRule(rule: PointRuleId, v: number, threshold: number): boolean {
+  return meets(POINT_RULES[rule], v, threshold);
+}
+
 /** Safe by the hysteresis: e.g. SpO2 ≥ threshold + 1 for a low rule, pulse ≤ threshold − 1 for a high one. */
 const safe = (def: PointRuleDefinition, v: number, p: PointRuleParams): boolean =>
   def.direction === 'low' ? v - p.threshold >= p.hysteresis : p.threshold - v >= p.hysteresis;

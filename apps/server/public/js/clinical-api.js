@@ -92,6 +92,7 @@ export async function download(path) {
 
 export const get = (path) => request('GET', path);
 export const put = (path, body) => request('PUT', path, body);
+export const post = (path, body) => request('POST', path, body);
 
 /** Trends of one metric: [{ start, min, avg, max, count }]. */
 export function trends(patientId, metric, from, to, bucket) {

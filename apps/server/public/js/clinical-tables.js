@@ -68,9 +68,9 @@ export function summarizeNights(nights) {
  * Alerts with their handling: acknowledged at / by, resolved at / by and how, time to acknowledge,
  * escalation, and the notes. `handling`: Map alertId → GET /api/patients/:id/alert-handling entry
  * (names and notes); without it, users are shown by id. `truncated`: a visible warning that the list
- * is incomplete.
+ * is incomplete. `evidence`: an Evidence button per alert (data-evidence-id), for the patient page.
  */
-export function renderAlertsTable(container, alerts, { handling, truncated = false } = {}) {
+export function renderAlertsTable(container, alerts, { handling, truncated = false, evidence: withEvidence = false } = {}) {
   const table = document.createElement('table');
   table.className = 'alerts';
   const head = document.createElement('tr');
@@ -89,9 +89,20 @@ export function renderAlertsTable(container, alerts, { handling, truncated = fal
       for (const note of h.notes) list.append(cell('li', note));
       handlingCell.append(list);
     }
+    const ruleCell = cell('td', a.rule);
+    if (withEvidence) {
+      // The patient page opens the evidence of the alert (GET /api/alerts/:id/evidence); not in the printed report.
+      const evidence = document.createElement('button');
+      evidence.type = 'button';
+      evidence.className = 'evidence-open';
+      evidence.dataset.evidenceId = a.id;
+      evidence.textContent = 'Evidence';
+      evidence.setAttribute('aria-label', `Evidence of the alert ${a.rule} started ${dateTime(a.startedAt)}`);
+      ruleCell.append(' ', evidence);
+    }
     tr.append(
       cell('td', dateTime(a.startedAt)),
-      cell('td', a.rule),
+      ruleCell,
       cell('td', a.severity, `severity ${a.severity}`),
       cell('td', `${a.value ?? '—'} / ${a.threshold ?? '—'}`),
       cell('td', a.status),

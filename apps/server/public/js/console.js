@@ -5,6 +5,7 @@ import { ago, clockTime, formatValue, ruleLabel, SEVERITY_LABEL, STATUS_LABEL } 
 import { beep, setConnection, showBanner, unlockAudio } from './cues.js';
 import { sparkline } from './sparkline.js';
 import { renderPatientList, summary } from './console-patients.js';
+import { renderEvidence } from './evidence-chart.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'tm.console.token';
@@ -320,7 +321,7 @@ function render() {
       rule.appendChild(message);
     }
     cell(tr, formatValue(alert), 'num');
-    cell(tr, alert.news2Spo2Score === null || alert.news2Spo2Score === undefined ? '—' : String(alert.news2Spo2Score), 'num');
+    cell(tr, news2Text(alert), 'news2');
     const when = cell(tr, ago(Date.parse(alert.openedAt), now));
     when.title = `Raised ${clockTime(alert.openedAt)}; first abnormal sample ${clockTime(alert.startedAt)}; last ${clockTime(alert.lastTriggeredAt)}`;
     cell(tr, STATUS_LABEL[alert.status] ?? alert.status);
@@ -343,6 +344,9 @@ function render() {
     const resolve = button('Resolve', () => openAction('resolve', alert.id, `resolve-${alert.id}`), `Resolve ${name}`);
     resolve.dataset.focusKey = `resolve-${alert.id}`;
     actions.appendChild(resolve);
+    const evidence = button('Evidence', () => void openEvidence(alert.id, `evidence-${alert.id}`), `Evidence of ${name}`);
+    evidence.dataset.focusKey = `evidence-${alert.id}`;
+    actions.appendChild(evidence);
     cell(tr, actions);
     body.appendChild(tr);
     void loadTrends(alert.patientId); // no-op while the cached trend is fresh
@@ -362,6 +366,43 @@ function render() {
       return li;
     }),
   );
+}
+
+/**
+ * The NEWS2 column: the server's label (the SpO₂ sub-score said so, or a partial NEWS2 said so);
+ * never a bare number, so a pulse alert never reads as a NEWS2 of 0.
+ */
+function news2Text(alert) {
+  if (alert.news2?.label) return alert.news2.label;
+  if (alert.rule?.startsWith('pulse.')) return 'not scored';
+  return alert.news2Spo2Score === null || alert.news2Spo2Score === undefined ? 'not scored' : `SpO₂ sub-score ${alert.news2Spo2Score}`;
+}
+
+// ---------- evidence ----------
+
+let evidenceOpener = null;
+async function openEvidence(alertId, openerKey) {
+  const alert = state.store.alerts.get(alertId);
+  if (!alert) return;
+  evidenceOpener = openerKey;
+  $('evidence-title').textContent = `Evidence — ${patientName(alert.patientId)}, ${ruleLabel(alert.rule)}`;
+  $('evidence-body').replaceChildren();
+  $('evidence-body').textContent = 'Loading…';
+  $('evidence-dialog').showModal();
+  $('evidence-close').focus();
+  const { status, body } = await api(`/api/alerts/${encodeURIComponent(alertId)}/evidence`);
+  if (status !== 200) {
+    $('evidence-body').textContent = `Evidence unavailable (${body?.error?.message ?? status}).`;
+    return;
+  }
+  renderEvidence($('evidence-body'), body);
+}
+
+function closeEvidence() {
+  if ($('evidence-dialog').open) $('evidence-dialog').close();
+  const opener = evidenceOpener ? document.querySelector(`[data-focus-key="${evidenceOpener}"]`) : null;
+  evidenceOpener = null;
+  (opener ?? $('alerts-table')).focus();
 }
 
 // ---------- acknowledge / resolve ----------
@@ -499,6 +540,11 @@ function init() {
   $('action-dialog').addEventListener('cancel', (e) => {
     e.preventDefault();
     closeAction();
+  });
+  $('evidence-close').addEventListener('click', () => closeEvidence());
+  $('evidence-dialog').addEventListener('cancel', (e) => {
+    e.preventDefault();
+    closeEvidence();
   });
   $('sound-toggle').addEventListener('click', () => {
     state.sound = !state.sound;

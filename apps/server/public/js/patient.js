@@ -1,5 +1,7 @@
-// The physician's patient page: telemonitoring status, trends (SpO2, pulse, respiratory rate), nights, alerts, reviews, thresholds, reports.
-import { alertHandling, alertsInPeriod, currentUser, download, get, nights, put, request, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
+// The physician's patient page: telemonitoring status, trends (SpO2, pulse, respiratory rate), nights, alerts and their evidence, reviews, thresholds and their what-if, reports.
+import { alertHandling, alertsInPeriod, currentUser, download, get, nights, post, put, request, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
+import { renderEvidence } from './evidence-chart.js';
+import { renderWhatIf } from './clinical-whatif.js';
 import { bandFor, bandLabel, bucketFor, CHART_METRICS, renderTrendChart } from './clinical-charts.js';
 import { cell, renderAlertsTable, renderNightsTable } from './clinical-tables.js';
 import { renderThresholdsForm, thresholdsBody } from './clinical-thresholds.js';
@@ -154,7 +156,7 @@ async function loadPatient() {
   const handlingResult = rest[CHART_METRICS.length + 2];
   if (alertsResult.status === 'fulfilled') {
     const handling = handlingResult.status === 'fulfilled' ? handlingResult.value : undefined;
-    renderAlertsTable($('alerts'), alertsResult.value.alerts, { handling, truncated: alertsResult.value.truncated });
+    renderAlertsTable($('alerts'), alertsResult.value.alerts, { handling, truncated: alertsResult.value.truncated, evidence: true });
     if (!handling) $('alerts').prepend(cell('p', `Names and notes unavailable (${handlingResult.reason.message}).`, 'error'));
   } else $('alerts').textContent = `Unavailable: ${alertsResult.reason.message}`;
   const failed = results.filter((r) => r.status === 'rejected').length;
@@ -238,6 +240,7 @@ async function loadThresholds(id) {
     state.thresholds = view;
     renderThresholdsForm($('thresholds-form'), view);
     $('thresholds-status').textContent = view.updatedAt ? `Last changed ${new Date(view.updatedAt).toLocaleString()}` : '';
+    schedulePreview(0);
     return view;
   } catch (err) {
     if (state.patientId !== id) throw err;
@@ -280,6 +283,58 @@ $('thresholds-form').addEventListener('submit', async (event) => {
   } catch (err) {
     $('thresholds-status').textContent = `Not saved: ${err.message}`;
   }
+});
+
+// ---------- what-if: the edited settings replayed on the last 30 days (saves nothing) ----------
+
+let previewTimer = null;
+let previewSeq = 0;
+function schedulePreview(delayMs = 600) {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(() => void runPreview(), delayMs);
+}
+
+async function runPreview() {
+  const id = state.patientId;
+  if (!id || !state.thresholds) return;
+  const seq = ++previewSeq;
+  const body = { ...thresholdsBody($('thresholds-form'), state.thresholds), days: 30 };
+  try {
+    const preview = await post(`/api/patients/${encodeURIComponent(id)}/thresholds/preview`, body);
+    if (seq !== previewSeq || state.patientId !== id) return;
+    $('whatif').hidden = false;
+    renderWhatIf($('whatif-body'), preview);
+    document.body.dataset.previews = String(Number(document.body.dataset.previews ?? 0) + 1);
+  } catch (err) {
+    if (seq !== previewSeq) return;
+    // Nurses may read thresholds but not preview them (physicians only): no what-if for them.
+    if (err.status === 403) {
+      $('whatif').hidden = true;
+      return;
+    }
+    $('whatif').hidden = false;
+    $('whatif-body').textContent = err.status === 400 ? `These settings cannot be previewed: ${err.message}` : `Preview unavailable (${err.message}).`;
+  }
+}
+
+$('thresholds-form').addEventListener('input', () => schedulePreview());
+
+// ---------- evidence of an alert ----------
+
+$('alerts').addEventListener('click', async (event) => {
+  const target = event.target instanceof window.Element ? event.target.closest('button[data-evidence-id]') : null;
+  if (!target) return;
+  const section = $('evidence-section');
+  section.hidden = false;
+  $('evidence').textContent = 'Loading…';
+  try {
+    renderEvidence($('evidence'), await get(`/api/alerts/${encodeURIComponent(target.dataset.evidenceId)}/evidence`));
+  } catch (err) {
+    $('evidence').textContent = `Evidence unavailable (${err.message}).`;
+  }
+  $('evidence-heading').scrollIntoView?.({ block: 'nearest' });
+  $('evidence-heading').setAttribute('tabindex', '-1');
+  $('evidence-heading').focus();
 });
 
 if (currentUser()) void start();

@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { news2Spo2Score, SEVERITY_RANK, type PatientProfile } from '#domain';
-import { continuesNightEpisode, type RuleDecision } from '#rules';
+import { continuesNightEpisode, type RuleDecision, type RuleSettings } from '#rules';
 import { AuditService } from '../audit/audit.service.js';
 import { TransactionRunner, type Tx } from '../database/transaction.js';
 import { AlertEventsHub, alertEventMessage, type AlertEventMessage } from '../events/event-hubs.js';
-import { AlertRepository, toAlertView, type AlertEventKind } from './alert.repository.js';
+import { AlertRepository, toAlertView, type AlertEventKind, type AlertEvidenceRecord } from './alert.repository.js';
 import { AlertWriteRepository, type ActiveAlertRow } from './alert-write.repository.js';
 import { RuleDataRepository } from './rule-data.repository.js';
 
@@ -16,6 +16,8 @@ export interface DecisionTarget {
   profile: PatientProfile;
   /** The physician's "assume on oxygen" setting, for the NEWS2 score when the engine had no SpO2. */
   assumeOnOxygen?: boolean;
+  /** The settings the decision was made with: the raised rule's are kept as the alert's evidence. */
+  settings?: RuleSettings;
 }
 
 const SYSTEM_ACTOR = { userId: null, role: 'system' };
@@ -68,7 +70,7 @@ export class AlertDecisionService {
       if (await this.writes.runRecorded(tx.sql, target, d, d.kind === 'update')) return null;
       const news2 = d.news2Spo2Score ?? (await this.news2At(tx, target, d.at));
       const id = await this.writes.insertActive(tx.sql, target, d, news2);
-      if (id) return this.transition(tx, id, 'raised', d);
+      if (id) return this.transition(tx, id, 'raised', d, evidenceOf(target, d));
       active = await this.writes.findActive(tx.sql, target.patientId, d.rule); // lost the race: update the winner's row
       if (!active) throw new Error('alert vanished between conflict and select');
     }
@@ -89,7 +91,7 @@ export class AlertDecisionService {
     await this.writes.updateActive(tx.sql, a.id, d, { newOccurrence, newer, severityUp });
     const kind: AlertEventKind | null = severityUp ? 'severity' : newOccurrence ? 'occurrence' : null;
     // A worse value within the same episode updates the row without a transition (no event).
-    return kind ? this.transition(tx, a.id, kind, d) : null;
+    return kind ? this.transition(tx, a.id, kind, d, newOccurrence ? evidenceOf(target, d) : null) : null;
   }
 
   private async clear(tx: Tx, target: DecisionTarget, d: RuleDecision): Promise<AlertEventMessage | null> {
@@ -104,9 +106,15 @@ export class AlertDecisionService {
   }
 
   /** Records the event and the audit entry of a system transition and builds the console message. */
-  async transition(tx: Tx, alertId: string, kind: AlertEventKind, d: Pick<RuleDecision, 'rule' | 'message'> | null): Promise<AlertEventMessage> {
+  async transition(
+    tx: Tx,
+    alertId: string,
+    kind: AlertEventKind,
+    d: Pick<RuleDecision, 'rule' | 'message'> | null,
+    evidence: AlertEvidenceRecord | null = null,
+  ): Promise<AlertEventMessage> {
     const row = (await this.alerts.findById(alertId, tx.sql))!;
-    const eventId = await this.alerts.appendEvent(tx.sql, row, kind, null, kind === 'resolved' && d ? d.message : null);
+    const eventId = await this.alerts.appendEvent(tx.sql, row, kind, null, kind === 'resolved' && d ? d.message : null, evidence);
     await this.audit.record(
       {
         action: `alert.${AUDIT_ACTION[kind]}`,
@@ -133,6 +141,12 @@ export class AlertDecisionService {
     if (!latest) return null;
     return news2Spo2Score(latest.spo2, target.profile, latest.onOxygen || target.assumeOnOxygen === true);
   }
+}
+
+/** What the rules saw when raising: kept on the event (GET /api/alerts/:id/evidence). */
+export function evidenceOf(target: DecisionTarget, d: RuleDecision): AlertEvidenceRecord {
+  const parameters = target.settings ? ({ ...target.settings[d.rule] } as Record<string, unknown>) : null;
+  return { parameters, startedAt: d.startedAt, at: d.at, value: d.value, threshold: d.threshold, deviceId: target.deviceId };
 }
 
 /**

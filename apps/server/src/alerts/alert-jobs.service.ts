@@ -86,7 +86,7 @@ export class AlertJobsService {
       if (!patient) continue;
       const settings = effectiveSettings(patient.profile, patient.overrides);
       const d = evaluateDeviceSilence(r.deviceId, r.heard.getTime(), now.getTime(), settings);
-      if (d && (await this.decisions.apply({ patientId: r.patientId, deviceId: r.deviceId, profile: patient.profile }, d))) raised++;
+      if (d && (await this.decisions.apply({ patientId: r.patientId, deviceId: r.deviceId, profile: patient.profile, settings }, d))) raised++;
     }
     return { raised, cleared };
   }

@@ -55,6 +55,8 @@ export class AlertEventEntity {
   @Column('uuid', { name: 'actor_id', nullable: true }) actorId!: string | null;
   @Column('text', { nullable: true }) note!: string | null;
   @Column('timestamptz', { default: () => 'now()' }) at!: Date;
+  /** What the rules saw when they raised (raised and new occurrences; migration alert-evidence): an AlertEvidenceRecord. */
+  @Column('jsonb', { nullable: true }) evidence!: unknown;
 }
 
 export const ALERT_ENTITIES = [PatientThresholdsEntity, AlertEntity, AlertEventEntity];

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
-import type { AlertStatus, AlertView } from '#domain';
+import { news2ForAlert, type AlertStatus, type AlertView } from '#domain';
 import { PG_POOL } from '../database/database-pool.js';
 import type { Queryable } from '../database/transaction.js';
 import type { AlertEventKind } from '../events/event-hubs.js';
@@ -73,11 +73,26 @@ export function toAlertView(a: AlertViewColumns): AlertView {
     resolvedAt: iso(a.resolvedAt),
     resolution: a.resolution,
     news2Spo2Score: a.news2Spo2Score,
+    news2: news2ForAlert(a),
   };
 }
 
 /** Advisory lock key that orders alert event ids by commit (any constant unique to this purpose). */
 export const ALERT_EVENT_ORDER_LOCK = '7315094201';
+
+/**
+ * What the rules saw when they raised an alert (or a new occurrence of it), kept on its event:
+ * the rule's parameters in force then, the episode's start and the evidence's time (epoch ms,
+ * clinical time), the value and threshold, the device whose samples decided (null: patient-level).
+ */
+export interface AlertEvidenceRecord {
+  parameters: Record<string, unknown> | null;
+  startedAt: number;
+  at: number;
+  value: number | null;
+  threshold: number | null;
+  deviceId: string | null;
+}
 
 /** The filters of GET /api/alerts. */
 export interface AlertListQuery {
@@ -122,12 +137,13 @@ export class AlertRepository {
     kind: AlertEventKind,
     actorId: string | null,
     note: string | null,
+    evidence: AlertEvidenceRecord | null = null,
   ): Promise<string> {
     await db.query('SELECT pg_advisory_xact_lock($1::bigint)', [ALERT_EVENT_ORDER_LOCK]);
     const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO alert_events (alert_id, patient_id, care_team_id, kind, actor_id, note)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text AS id`,
-      [alert.id, alert.patientId, alert.careTeamId, kind, actorId, note],
+      `INSERT INTO alert_events (alert_id, patient_id, care_team_id, kind, actor_id, note, evidence)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text AS id`,
+      [alert.id, alert.patientId, alert.careTeamId, kind, actorId, note, evidence === null ? null : JSON.stringify(evidence)],
     );
     return rows[0]!.id;
   }
@@ -174,5 +190,14 @@ export class AlertRepository {
       .andWhere('u.active');
     const rows = await scope(q).getRawMany<{ id: string }>();
     return rows.map((r) => r.id);
+  }
+
+  /** The evidence recorded on the alert's latest raise or occurrence (null: none recorded, e.g. raised before it was kept). */
+  async latestEvidence(alertId: string): Promise<AlertEvidenceRecord | null> {
+    const { rows } = await this.pool.query<{ evidence: AlertEvidenceRecord }>(
+      `SELECT evidence FROM alert_events WHERE alert_id = $1 AND evidence IS NOT NULL ORDER BY id DESC LIMIT 1`,
+      [alertId],
+    );
+    return rows[0]?.evidence ?? null;
   }
 }

@@ -8,6 +8,7 @@ import type { Principal } from '../auth/principal.js';
 import { assertFromBeforeTo, parseInstant } from '../common/instant.js';
 import { AlertLifecycleService } from './alert-lifecycle.service.js';
 import { AlertQueryService } from './alert-query.service.js';
+import { AlertEvidenceService, type AlertEvidence } from './alert-evidence.service.js';
 
 export class AlertListQueryDto {
   @ApiPropertyOptional({ enum: ALERT_STATUSES }) @IsOptional() @IsIn(ALERT_STATUSES) status?: AlertStatus;
@@ -39,6 +40,7 @@ export class AlertsController {
   constructor(
     private readonly query: AlertQueryService,
     private readonly lifecycle: AlertLifecycleService,
+    private readonly evidence: AlertEvidenceService,
   ) {}
 
   @Get()
@@ -57,6 +59,14 @@ export class AlertsController {
   @ApiOperation({ summary: 'One alert (404 outside the caller’s care teams)' })
   get(@CurrentUser() principal: Principal, @Param('id') id: string): Promise<AlertView> {
     return this.query.get(principal, id);
+  }
+
+  @Get(':id/evidence')
+  @ApiOperation({
+    summary: 'Evidence of an alert: the settings in force when it was raised, its statistic, the window and the samples that met the rule, the clinical source',
+  })
+  getEvidence(@CurrentUser() principal: Principal, @Param('id') id: string): Promise<AlertEvidence> {
+    return this.evidence.get(principal, id);
   }
 
   @Post(':id/ack')

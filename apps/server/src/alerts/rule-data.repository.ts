@@ -26,7 +26,24 @@ export interface PatientRuleContext {
   overrides: RuleOverrides;
 }
 
-const POINT_METRICS = ['spo2', 'pulseRate', 'o2Flow'];
+/** The metrics the point rules read. */
+export const POINT_METRICS = ['spo2', 'pulseRate', 'o2Flow'];
+
+/** Readings rows (one per metric, ascending by time) as samples, one per timestamp. */
+export function toRuleSamples(rows: readonly { time: Date; metric: string; value: number; signal_ok: boolean }[]): RuleSample[] {
+  const samples: RuleSample[] = [];
+  for (const r of rows) {
+    const at = r.time.getTime();
+    let s = samples[samples.length - 1];
+    if (!s || s.at !== at) {
+      s = { at, values: {}, signalOk: true };
+      samples.push(s);
+    }
+    (s.values as Record<string, number>)[r.metric] = r.value;
+    s.signalOk &&= r.signal_ok;
+  }
+  return samples;
+}
 
 /** Reads the rules need: patients and their thresholds, recent samples, sessions, daily means. */
 @Injectable()
@@ -87,18 +104,7 @@ export class RuleDataRepository {
         ORDER BY time`,
       [deviceId, POINT_METRICS, new Date(from), new Date(to), patientId],
     );
-    const samples: RuleSample[] = [];
-    for (const r of rows) {
-      const at = r.time.getTime();
-      let s = samples[samples.length - 1];
-      if (!s || s.at !== at) {
-        s = { at, values: {}, signalOk: true };
-        samples.push(s);
-      }
-      (s.values as Record<string, number>)[r.metric] = r.value;
-      s.signalOk &&= r.signal_ok;
-    }
-    return samples;
+    return toRuleSamples(rows);
   }
 
   /** Point rules with an open or acknowledged alert raised from this device (or from no device). */

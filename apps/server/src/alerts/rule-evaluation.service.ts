@@ -152,6 +152,7 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
       deviceId: batch.deviceId,
       profile: patient.profile,
       assumeOnOxygen: settings['spo2.high_on_o2'].assumeOnOxygen,
+      settings,
     };
     let entry = this.devices.get(batch.deviceId);
     const firstSight = !entry;

@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ThresholdsPreviewService, PREVIEW_MAX_DAYS, type ThresholdsPreview } from './thresholds-preview.service.js';
 import { IsObject, IsOptional } from 'class-validator';
 import { RULE_IDS } from '#domain';
 import { PARAMETER_RANGES } from '#rules';
@@ -16,20 +17,38 @@ import { ThresholdsService, type ThresholdsView } from './thresholds.service.js'
 export class ThresholdOverridesDto {
   [rule: string]: Record<string, unknown> | null | undefined;
 }
-for (const rule of RULE_IDS) {
-  const params = Object.entries(PARAMETER_RANGES[rule])
-    .map(([name, r]) => (r === 'boolean' ? `${name} (boolean)` : 'oneOf' in r ? `${name} (${r.oneOf.join(' | ')})` : `${name} (${r.min}–${r.max})`))
-    .join(', ');
-  IsOptional()(ThresholdOverridesDto.prototype, rule);
-  IsObject({ message: `${rule} must be an object` })(ThresholdOverridesDto.prototype, rule);
-  ApiPropertyOptional({ type: 'object', additionalProperties: true, description: params })(ThresholdOverridesDto.prototype, rule);
+/** The rule-id properties of a thresholds body (PUT and preview share them). */
+function decorateRuleProperties(prototype: object): void {
+  for (const rule of RULE_IDS) {
+    const params = Object.entries(PARAMETER_RANGES[rule])
+      .map(([name, r]) => (r === 'boolean' ? `${name} (boolean)` : 'oneOf' in r ? `${name} (${r.oneOf.join(' | ')})` : `${name} (${r.min}–${r.max})`))
+      .join(', ');
+    IsOptional()(prototype, rule);
+    IsObject({ message: `${rule} must be an object` })(prototype, rule);
+    ApiPropertyOptional({ type: 'object', additionalProperties: true, description: params })(prototype, rule);
+  }
 }
+decorateRuleProperties(ThresholdOverridesDto.prototype);
+
+/** Body of POST thresholds/preview: the proposed overrides (as PUT) and the days to replay (checked by the service: RANGE_TOO_LARGE above 90). */
+export class ThresholdsPreviewDto {
+  [ruleOrDays: string]: unknown;
+}
+decorateRuleProperties(ThresholdsPreviewDto.prototype);
+IsOptional()(ThresholdsPreviewDto.prototype, 'days');
+ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: PREVIEW_MAX_DAYS, default: 30, description: 'days of stored data to replay' })(
+  ThresholdsPreviewDto.prototype,
+  'days',
+);
 
 @ApiTags('thresholds')
 @ApiBearerAuth()
 @Controller('api/patients/:id/thresholds')
 export class ThresholdsController {
-  constructor(private readonly thresholds: ThresholdsService) {}
+  constructor(
+    private readonly thresholds: ThresholdsService,
+    private readonly previews: ThresholdsPreviewService,
+  ) {}
 
   @Get()
   @Roles('nurse', 'physician')
@@ -46,5 +65,15 @@ export class ThresholdsController {
   })
   put(@CurrentUser() principal: Principal, @Param('id') id: string, @Body() body: ThresholdOverridesDto): Promise<ThresholdsView> {
     return this.thresholds.put(principal, id, { ...body });
+  }
+
+  @Post('preview')
+  @HttpCode(200)
+  @Roles('physician')
+  @ApiOperation({
+    summary: "What-if: the alerts the proposed settings and today's would have raised on the patient's last `days` days (default 30, at most 90). Saves nothing.",
+  })
+  preview(@CurrentUser() principal: Principal, @Param('id') id: string, @Body() body: ThresholdsPreviewDto): Promise<ThresholdsPreview> {
+    return this.previews.preview(principal, id, { ...body });
   }
 }

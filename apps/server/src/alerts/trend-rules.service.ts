@@ -189,7 +189,7 @@ export class TrendRulesService implements OnModuleDestroy {
   private async apply(patient: PatientRuleContext, d: RuleDecision): Promise<number> {
     const settings = effectiveSettings(patient.profile, patient.overrides);
     const message = await this.decisions.apply(
-      { patientId: patient.id, deviceId: null, profile: patient.profile, assumeOnOxygen: settings['spo2.high_on_o2'].assumeOnOxygen },
+      { patientId: patient.id, deviceId: null, profile: patient.profile, assumeOnOxygen: settings['spo2.high_on_o2'].assumeOnOxygen, settings },
       d,
     );
     return message ? 1 : 0;
