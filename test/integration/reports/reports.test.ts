@@ -96,6 +96,37 @@ describe('reports: monthly and closing PDFs, operator activity', () => {
     expect(audit.rows).toEqual([expect.objectContaining({ actor_id: s.physician.id, outcome: 'success', details: expect.objectContaining({ month, episodeId: s.episodeId }) })]);
   });
 
+  it('prints the thresholds in force during the month reported, not those of today', async () => {
+    const { physician, patient } = await t.ctx.newTeamWithPatient();
+    await t.pool.query(`UPDATE users SET display_name = 'Dr Paul Mercier' WHERE id = $1`, [physician.id]);
+    expect((await api(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, { indication: 'niv', prescriberId: physician.id, startDate })).status).toBe(201);
+    const previous = DateTime.now().setZone(ZONE).minus({ months: 1 });
+    // History fixture: a change on the 10th of last month (its audit entry, as the PUT writes it, and its result).
+    const changedAt = previous.set({ day: 10, hour: 9 }).toJSDate();
+    await t.pool.query(
+      `INSERT INTO audit_log (at, actor_id, actor_role, action, patient_id, target_type, target_id, outcome, details)
+       VALUES ($1, $2, 'physician', 'thresholds.update', $3::uuid, 'thresholds', $3::text, 'success', $4)`,
+      [changedAt, physician.id, patient.id, JSON.stringify({ before: {}, after: { 'spo2.low': { threshold: 85 } } })],
+    );
+    await t.pool.query(`INSERT INTO patient_thresholds (patient_id, settings, updated_by, updated_at) VALUES ($1, $2, $3, $4)`, [
+      patient.id,
+      JSON.stringify({ 'spo2.low': { threshold: 85 } }),
+      physician.id,
+      changedAt,
+    ]);
+    // Today: 85 → 86.
+    expect((await api(t.url, 'PUT', `/api/patients/${patient.id}/thresholds`, physician.token, { 'spo2.low': { threshold: 86 } })).status).toBe(200);
+
+    const last = await pdfText((await download(t, `/api/patients/${patient.id}/reports/monthly.pdf?month=${previous.toFormat('yyyy-MM')}`, physician.token)).body);
+    const lastStart = previous.startOf('month').setLocale('en-GB').toFormat('d MMMM yyyy');
+    expect(last.text).toMatch(new RegExp(`In force on ${lastStart} .*SpO₂ low limit 88,`));
+    expect(last.text).toMatch(/Dr Paul Mercier SpO₂ low limit 88,.* limit 85,/);
+    expect(last.text).not.toContain('limit 86');
+    const now = await pdfText((await download(t, `/api/patients/${patient.id}/reports/monthly.pdf?month=${month}`, physician.token)).body);
+    expect(now.text).toMatch(/In force on .*SpO₂ low limit 85,/);
+    expect(now.text).toMatch(/Dr Paul Mercier SpO₂ low limit 85,.* limit 86,/);
+  });
+
   it("a provisional identity's INS is not printed", async () => {
     const s = await scenario('provisional');
     const res = await download(t, `/api/patients/${s.patient.id}/reports/monthly.pdf?month=${month}`, s.nurse.token);

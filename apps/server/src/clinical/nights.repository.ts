@@ -138,24 +138,29 @@ export class NightsRepository {
   }
 
   /**
-   * A fingerprint of each window's data: the patient's devices and the count and latest time of
-   * their SpO2 and pulse rows in the window (an index-only scan of the primary key per window; no
-   * patient or signal filter needed for a fingerprint). Readings are insert-only: any new sample
-   * changes it.
+   * A fingerprint of each window's data: the patient's devices and how many valid SpO2 and pulse
+   * samples the window holds — from the hourly rollup for its whole UTC hours (at 1 Hz a night is
+   * ~86,000 rows: counting them per report took seconds) and from the samples for the parts of an
+   * hour at its edges. Readings are insert-only, and every valid sample is in the rollup's count
+   * (of the patient, whichever device): any new valid sample changes the fingerprint; poor-signal
+   * samples, which the oximetry leaves out, do not.
    */
-  async fingerprints(devices: readonly string[], windows: readonly { start: number; end: number }[], version: string): Promise<string[]> {
+  async fingerprints(patient: PatientScope, devices: readonly string[], windows: readonly { start: number; end: number }[], version: string): Promise<string[]> {
     if (windows.length === 0) return [];
-    const { rows } = await this.pool.query<{ i: number; n: number; last: Date | null }>(
-      `SELECT w.i::int AS i, x.n, x.last
-         FROM unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS w(s, e, i)
-        CROSS JOIN LATERAL (
-              SELECT count(*)::int AS n, max(r.time) AS last
-                FROM readings r
-               WHERE r.device_id = ANY($1::text[]) AND r.metric IN ('spo2', 'pulseRate') AND r.time >= w.s AND r.time < w.e) AS x`,
-      [devices, windows.map((w) => new Date(w.start)), windows.map((w) => new Date(w.end))],
+    const first = `(date_trunc('hour', w.s, 'UTC') + CASE WHEN date_trunc('hour', w.s, 'UTC') < w.s THEN interval '1 hour' ELSE interval '0' END)`;
+    const last = `date_trunc('hour', w.e, 'UTC')`;
+    const { rows } = await this.pool.query<{ i: number; n: string }>(
+      `SELECT w.i::int AS i,
+              (SELECT COALESCE(sum(h.n), 0) FROM readings_hourly h
+                WHERE h.patient_id = $1 AND h.metric IN ('spo2', 'pulseRate') AND h.bucket >= ${first} AND h.bucket < ${last})
+            + (SELECT count(*) FROM readings r
+                WHERE r.device_id = ANY($2::text[]) AND r.metric IN ('spo2', 'pulseRate') AND r.patient_id = $1 AND r.signal_ok
+                  AND ((r.time >= w.s AND r.time < LEAST(${first}, w.e)) OR (r.time >= GREATEST(${last}, ${first}) AND r.time < w.e))) AS n
+         FROM unnest($3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS w(s, e, i)`,
+      [patient.id, devices, windows.map((w) => new Date(w.start)), windows.map((w) => new Date(w.end))],
     );
     const result = windows.map(() => '');
-    for (const r of rows) result[r.i - 1] = `${version}|${devices.join(',')}|${r.n}|${r.last?.getTime() ?? ''}`;
+    for (const r of rows) result[r.i - 1] = `${version}|${devices.join(',')}|${r.n}`;
     return result;
   }
 

@@ -74,7 +74,7 @@ export class NightsService {
    */
   private async oximetryOf(patient: PatientScope, windows: readonly { start: number; end: number }[]): Promise<NightOximetry[]> {
     const devices = await this.nights.deviceIds(patient);
-    const [fingerprints, cached] = await Promise.all([this.nights.fingerprints(devices, windows, NIGHT_OXIMETRY_VERSION), this.nights.cached(patient, windows)]);
+    const [fingerprints, cached] = await Promise.all([this.nights.fingerprints(patient, devices, windows, NIGHT_OXIMETRY_VERSION), this.nights.cached(patient, windows)]);
     const result: (NightOximetry | undefined)[] = windows.map((_, i) => (cached[i]?.fingerprint === fingerprints[i] ? cached[i]!.summary : undefined));
     const stale = windows.map((w, i) => ({ ...w, i })).filter((w) => !result[w.i]);
     if (stale.length) {
