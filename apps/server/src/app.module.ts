@@ -22,6 +22,7 @@ import { DemoModule } from './demo/demo.module.js';
 import { EmqxHooksModule } from './emqx/emqx-hooks.module.js';
 import { EpisodesModule } from './episodes/episodes.module.js';
 import { EventHubsModule } from './events/event-hubs.js';
+import { FhirFeedModule } from './fhir/feed/fhir-feed.module.js';
 import { FhirModule } from './fhir/fhir.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
@@ -33,7 +34,7 @@ import { SchedulerModule } from './scheduler/scheduler.module.js';
 /** Which feature modules each process role runs. One process can hold all roles (see docs/architecture.md). */
 const ROLE_MODULES: Record<ProcessRole, Type[]> = {
   api: [RegistryModule, AlertsModule, AlertsApiModule, ConsoleModule, ClinicalModule, FhirModule, BrokerAuthModule, EpisodesModule],
-  ingest: [IngestModule, AlertsModule],
+  ingest: [IngestModule, AlertsModule, FhirFeedModule],
   scheduler: [SchedulerModule, AlertsModule],
 };
 

@@ -165,7 +165,7 @@ export function searchBundle(entries: { fullUrl: string; resource: Resource }[],
   };
 }
 
-export type IssueType = 'invalid' | 'not-found' | 'login' | 'forbidden' | 'too-costly' | 'exception' | 'throttled' | 'processing';
+export type IssueType = 'invalid' | 'not-found' | 'login' | 'forbidden' | 'too-costly' | 'exception' | 'throttled' | 'processing' | 'not-supported' | 'transient';
 
 export function operationOutcome(code: IssueType, diagnostics: string): Resource {
   return { resourceType: 'OperationOutcome', issue: [{ severity: code === 'exception' ? 'fatal' : 'error', code, diagnostics }] };

@@ -1,0 +1,118 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { parseReadingsPayload, readingsTopic } from '#protocol';
+import { AuthService } from '../../auth/auth.service.js';
+import { deviceSecretMatches, type DeviceCredentialLookup } from '../../broker-auth/embedded-broker-auth.js';
+import { AppError } from '../../common/app-error.js';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { InflightBudget } from '../../ingest/inflight-budget.js';
+import { InflightMessage } from '../../ingest/inflight-message.js';
+import { MessageRouter } from '../../ingest/message-router.js';
+import type { Resource } from '../fhir-resources.js';
+import { entryProblems, FeedError, readFeedBundle, responseBundle, transactionOutcome, type FeedBundle } from './feed-bundle.js';
+
+/** Injection token of the device credential lookup the broker's authentication uses. */
+export const FEED_DEVICE_CREDENTIALS = Symbol('FEED_DEVICE_CREDENTIALS');
+
+/** How long a request waits for its message's commit before answering 503 (the commit still happens). */
+const COMMIT_WAIT_MS = 30_000;
+
+/** Who sends the Bundle: a registered device (the gateway), or an admin. */
+export type FeedSender = { kind: 'device'; deviceId: string } | { kind: 'admin'; userId: string };
+
+export type FeedAnswer = { status: number; body: Resource };
+
+/**
+ * Inbound FHIR (CONTRACT.md §8): the Bundle's Observations become ONE device protocol message on
+ * the device's readings topic, handed to the MessageRouter exactly as an MQTT message (same
+ * validation, deduplication, dead letters, batching, commit, rules). The answer is sent once that
+ * message is committed (its "PUBACK"). A transaction with a bad entry is turned into a message of
+ * its bad samples only: they are recorded as rejections and nothing is stored.
+ */
+@Injectable()
+export class FhirFeedService {
+  private readonly logger = new Logger('FhirFeed');
+  private readonly backfillHorizonMs: number;
+  private readonly futureSkewMs: number;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(FEED_DEVICE_CREDENTIALS) private readonly credentials: DeviceCredentialLookup,
+    private readonly auth: AuthService,
+    private readonly router: MessageRouter,
+    @Inject(InflightBudget) private readonly budget: InflightBudget<unknown>,
+  ) {
+    this.backfillHorizonMs = config.ingest.backfillHorizonDays * 86_400_000;
+    this.futureSkewMs = config.ingest.futureSkewSeconds * 1000;
+  }
+
+  /** `Authorization: Basic deviceId:secret` (the broker's own check) or `Bearer <admin token>`; else 401. */
+  async authenticate(header: string | undefined, ip: string | undefined): Promise<FeedSender> {
+    if (header?.startsWith('Bearer ')) {
+      const principal = await this.auth.authenticate(header.slice(7), ip);
+      if (principal.role !== 'admin') throw AppError.forbidden('inbound FHIR is for devices (gateways) and admins');
+      return { kind: 'admin', userId: principal.userId };
+    }
+    if (header?.startsWith('Basic ')) {
+      const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const deviceId = colon > 0 ? decoded.slice(0, colon) : '';
+      const secret = colon > 0 ? decoded.slice(colon + 1) : '';
+      const known = /^[A-Za-z0-9_-]{3,64}$/.test(deviceId) ? await this.credentials.find(deviceId) : undefined;
+      if (await deviceSecretMatches(known, secret)) return { kind: 'device', deviceId };
+      throw new AppError('INVALID_CREDENTIALS', 'device id or secret is wrong');
+    }
+    throw new AppError('UNAUTHENTICATED', 'Basic device credentials or a bearer token are required');
+  }
+
+  async ingest(sender: FeedSender, text: string, now: Date): Promise<FeedAnswer> {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new FeedError('invalid', 'the body is not JSON');
+    }
+    const bundle = readFeedBundle(doc);
+    const deviceId = this.deviceOf(sender, bundle);
+    const total = (doc as { entry: unknown[] }).entry.length;
+    const payload = (samples: unknown[]) => Buffer.from(JSON.stringify({ v: 1, samples }), 'utf8');
+    const all = payload(bundle.observations.map((o) => o.sample));
+    const checked = parseReadingsPayload(all, { nowMs: now.getTime(), backfillHorizonMs: this.backfillHorizonMs, futureSkewMs: this.futureSkewMs });
+    if (!checked.ok) throw new FeedError(checked.reason === 'payload-too-large' ? 'too-costly' : 'invalid', `${checked.reason}: ${checked.detail}`);
+    const problems = entryProblems(bundle, checked.rejected);
+    if (bundle.type === 'transaction' && problems.size > 0) {
+      // Atomic: nothing stored, the bad entries recorded as rejections through the same path.
+      const bad = bundle.observations.filter((o) => problems.has(o.index)).map((o) => o.sample);
+      await this.submit(deviceId, payload(bad), now);
+      return { status: 400, body: transactionOutcome(problems) };
+    }
+    await this.submit(deviceId, all, now);
+    return { status: 200, body: responseBundle(bundle, total, problems, now) };
+  }
+
+  /** The device the readings belong to: the sender itself, or (admin) the registered device the Bundle names. */
+  private deviceOf(sender: FeedSender, bundle: FeedBundle): string {
+    if (sender.kind === 'device') {
+      if (bundle.deviceId !== undefined && bundle.deviceId !== sender.deviceId) throw new FeedError('forbidden', 'a device may only send its own Device');
+      return sender.deviceId;
+    }
+    if (bundle.deviceId === undefined) throw new FeedError('invalid', "an admin's Bundle names its device in a Device entry");
+    return bundle.deviceId;
+  }
+
+  /** One message into the ingestion path; resolves once it is committed (data stored or rejections recorded). */
+  private submit(deviceId: string, payload: Buffer, now: Date): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new AppError('SERVICE_UNAVAILABLE', 'the readings are not committed yet; retry (a replay stores nothing twice)')), COMMIT_WAIT_MS);
+      timer.unref();
+      const settle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const message = new InflightMessage({ settle }, 0, 0, readingsTopic(deviceId), payload, now.getTime(), performance.now(), payload.length);
+      // The rules hand-over releases each message's weight from the budget: it is taken here, as the consumer does at arrival.
+      this.budget.add(payload.length);
+      this.logger.debug({ deviceId, bytes: payload.length }, 'inbound FHIR Bundle handed to ingestion');
+      this.router.accept(message);
+    });
+  }
+}
