@@ -34,7 +34,7 @@ import { SchedulerModule } from './scheduler/scheduler.module.js';
 /** Which feature modules each process role runs. One process can hold all roles (see docs/architecture.md). */
 const ROLE_MODULES: Record<ProcessRole, Type[]> = {
   api: [RegistryModule, AlertsModule, AlertsApiModule, ConsoleModule, ClinicalModule, FhirModule, BrokerAuthModule, EpisodesModule],
-  ingest: [IngestModule, AlertsModule, FhirFeedModule],
+  ingest: [IngestModule, AlertsModule],
   scheduler: [SchedulerModule, AlertsModule],
 };
 
@@ -48,6 +48,8 @@ export class AppModule {
     if (config.emqxHooks && config.roles.includes('api')) features.add(EmqxHooksModule);
     // Without the console gateway in this process, relay committed alert events to the gateways.
     if (!config.roles.includes('api')) features.add(AlertRelayModule);
+    // Inbound FHIR feeds the ingestion of its process; it creates absent devices where the registry runs (fhir/feed).
+    const feed = config.roles.includes('ingest') ? [FhirFeedModule.register({ registry: config.roles.includes('api') })] : [];
     return {
       module: AppModule,
       global: true,
@@ -70,6 +72,7 @@ export class AppModule {
         AccessModule,
         HealthModule,
         ...features,
+        ...feed,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },

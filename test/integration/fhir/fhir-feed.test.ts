@@ -169,6 +169,37 @@ describe('inbound FHIR: POST /fhir with a feed Bundle, through the MQTT ingestio
     expect(await countReadings(t, device.deviceId)).toBe(1);
   });
 
+  it("an admin's Bundle creates an absent Device by its identifier, for the patient it references, through the registry (audited)", async () => {
+    const admin = await t.ctx.newUser('admin', []);
+    const deviceId = `FHIR-NEW-${randomUUID().slice(0, 8)}`;
+    const b = bundle('transaction', deviceId, [observation(deviceId, 'spo2', minuteAgo(), 96)]);
+    const deviceEntry = b.entry.at(-1);
+    // Without Device.patient or a PHD specialization nothing is created.
+    const refused = await post(b, `Bearer ${admin.token}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'invalid' }] });
+    expect((await t.pool.query(`SELECT 1 FROM devices WHERE device_id = $1`, [deviceId])).rowCount).toBe(0);
+    deviceEntry.resource.patient = { reference: `Patient/${randomUUID()}` };
+    deviceEntry.resource.specialization = [{ systemType: { coding: [{ system: 'urn:iso:std:iso:11073:10101', code: '528388' }] } }];
+    const unknownPatient = await post(b, `Bearer ${admin.token}`);
+    expect(unknownPatient.status).toBe(400);
+    expect((await t.pool.query(`SELECT 1 FROM devices WHERE device_id = $1`, [deviceId])).rowCount).toBe(0);
+    deviceEntry.resource.patient = { reference: `Patient/${team.patient.id}` };
+    const created = await post(b, `Bearer ${admin.token}`);
+    expect(created.status).toBe(200);
+    expect(fhirProblems(created.body)).toEqual([]);
+    expect(created.body.entry.map((e: Json) => e.response.status)).toEqual(['201 Created', '201 Created']);
+    const { rows } = await t.pool.query(`SELECT kind, patient_id FROM devices WHERE device_id = $1`, [deviceId]);
+    expect(rows).toEqual([{ kind: 'oximeter', patient_id: team.patient.id }]);
+    const audit = await t.pool.query(`SELECT actor_id FROM audit_log WHERE action = 'registry.device.register' AND target_id = $1`, [deviceId]);
+    expect(audit.rows).toEqual([{ actor_id: admin.id }]);
+    expect(await countReadings(t, deviceId)).toBe(1);
+    // Known now: a replay neither creates it again nor stores the reading twice.
+    const replay = await post(b, `Bearer ${admin.token}`);
+    expect(replay.body.entry.map((e: Json) => e.response.status)).toEqual(['201 Created', '200 OK']);
+    expect(await countReadings(t, deviceId)).toBe(1);
+  });
+
   it('refuses wrong credentials (401), another device\'s Bundle (403), malformed JSON, a wrong media type and a non-feed body (400), all as OperationOutcome', async () => {
     const device = await t.ctx.newDevice(team.patient.id);
     const other = await t.ctx.newDevice(team.patient.id);

@@ -1,6 +1,7 @@
-import { SAMPLE_METRICS, SAMPLE_METRIC_NAMES, type SampleMetric } from '#domain';
+import { SAMPLE_METRICS, SAMPLE_METRIC_NAMES, type DeviceKind, type SampleMetric } from '#domain';
 import type { ItemRejection } from '#protocol';
-import { DEVICE_SERIAL_SYSTEM, deviceFhirId, metricCoding, UCUM } from '../fhir-codes.js';
+import { DEVICE_SERIAL_SYSTEM, deviceFhirId, MDC, metricCoding, UCUM } from '../fhir-codes.js';
+import { MDC_SPECIALIZATION } from '../fhir-profiles.js';
 import { operationOutcome, type IssueType, type Resource } from '../fhir-resources.js';
 
 /**
@@ -40,6 +41,8 @@ export interface FeedBundle {
   deviceId?: string;
   /** Device.patient of the Device entry, if any (`Patient/<id>`). */
   patientReference?: string;
+  /** The kind its PHD specialization (or type) codes, if one of the registry's kinds. */
+  kind?: DeviceKind;
   observations: FeedEntry[];
   /** Entries that are the Device (answered 200: known, or created). */
   deviceEntries: number[];
@@ -59,6 +62,21 @@ export function metricOfCode(code: unknown): SampleMetric | undefined {
 function codeLabel(code: unknown): string {
   const first = isObject(code) && Array.isArray(code.coding) && isObject(code.coding[0]) ? code.coding[0] : undefined;
   return first ? `${String(first.system ?? '')}|${String(first.code ?? '')}`.slice(0, 80) : 'none';
+}
+
+/** The registry kind of a Device: its MDC specialization (PhdDevice) or type code, as this server exports them. */
+export function kindOfDevice(device: Json): DeviceKind | undefined {
+  const codings: unknown[] = [];
+  for (const s of Array.isArray(device.specialization) ? device.specialization : []) {
+    if (isObject(s) && isObject(s.systemType) && Array.isArray(s.systemType.coding)) codings.push(...s.systemType.coding);
+  }
+  if (isObject(device.type) && Array.isArray(device.type.coding)) codings.push(...device.type.coding);
+  for (const c of codings) {
+    if (!isObject(c) || c.system !== MDC) continue;
+    const kind = (Object.keys(MDC_SPECIALIZATION) as DeviceKind[]).find((k) => MDC_SPECIALIZATION[k].code === c.code);
+    if (kind) return kind;
+  }
+  return undefined;
 }
 
 function deviceSerial(device: Json): string | undefined {
@@ -131,6 +149,7 @@ export function readFeedBundle(doc: unknown): FeedBundle {
     type: doc.type,
     deviceId,
     patientReference: typeof patient === 'string' ? patient : undefined,
+    kind: deviceResource ? kindOfDevice(deviceResource) : undefined,
     observations,
     deviceEntries: devices.map((d) => d.index),
   };
@@ -157,11 +176,14 @@ export function transactionOutcome(problems: Map<number, { issue: IssueType; det
 }
 
 /** transaction-response / batch-response: one entry per request entry, in order. */
-export function responseBundle(bundle: FeedBundle, total: number, problems: Map<number, { issue: IssueType; detail: string }>, now: Date): Resource {
+export function responseBundle(bundle: FeedBundle, total: number, problems: Map<number, { issue: IssueType; detail: string }>, now: Date, deviceCreated = false): Resource {
   const entry = Array.from({ length: total }, (_, index) => {
     const p = problems.get(index);
     if (p) return { response: { status: p.issue === 'forbidden' ? '403 Forbidden' : '400 Bad Request', outcome: operationOutcome(p.issue, p.detail) } };
-    return { response: { status: bundle.deviceEntries.includes(index) ? '200 OK' : '201 Created', lastModified: now.toISOString() } };
+    if (bundle.deviceEntries.includes(index)) {
+      return { response: { status: deviceCreated ? '201 Created' : '200 OK', location: `Device/${deviceFhirId(bundle.deviceId!)}`, lastModified: now.toISOString() } };
+    }
+    return { response: { status: '201 Created', lastModified: now.toISOString() } };
   });
   return { resourceType: 'Bundle', type: `${bundle.type}-response`, timestamp: now.toISOString(), entry };
 }

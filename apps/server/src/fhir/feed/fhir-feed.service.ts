@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { parseReadingsPayload, readingsTopic } from '#protocol';
+import type { DeviceKind } from '#domain';
+import { DEVICE_ID_PATTERN, parseReadingsPayload, readingsTopic } from '#protocol';
+import type { Principal } from '../../auth/principal.js';
 import { AuthService } from '../../auth/auth.service.js';
 import { deviceSecretMatches, type DeviceCredentialLookup } from '../../broker-auth/embedded-broker-auth.js';
 import { AppError } from '../../common/app-error.js';
@@ -12,12 +14,19 @@ import { entryProblems, FeedError, readFeedBundle, responseBundle, transactionOu
 
 /** Injection token of the device credential lookup the broker's authentication uses. */
 export const FEED_DEVICE_CREDENTIALS = Symbol('FEED_DEVICE_CREDENTIALS');
+/** Injection token of the registry's device registration (DeviceRegistryService), null where the registry does not run. */
+export const FEED_DEVICE_CREATOR = Symbol('FEED_DEVICE_CREATOR');
+
+/** The registry's one registration path (audited, provisioned on the broker, the ingest cache told). */
+export interface DeviceCreator {
+  register(principal: Principal, input: { deviceId: string; kind: DeviceKind; patientId: string }): Promise<unknown>;
+}
 
 /** How long a request waits for its message's commit before answering 503 (the commit still happens). */
 const COMMIT_WAIT_MS = 30_000;
 
 /** Who sends the Bundle: a registered device (the gateway), or an admin. */
-export type FeedSender = { kind: 'device'; deviceId: string } | { kind: 'admin'; userId: string };
+export type FeedSender = { kind: 'device'; deviceId: string } | { kind: 'admin'; principal: Principal };
 
 export type FeedAnswer = { status: number; body: Resource };
 
@@ -40,6 +49,7 @@ export class FhirFeedService {
     private readonly auth: AuthService,
     private readonly router: MessageRouter,
     @Inject(InflightBudget) private readonly budget: InflightBudget<unknown>,
+    @Inject(FEED_DEVICE_CREATOR) private readonly creator: DeviceCreator | null,
   ) {
     this.backfillHorizonMs = config.ingest.backfillHorizonDays * 86_400_000;
     this.futureSkewMs = config.ingest.futureSkewSeconds * 1000;
@@ -50,14 +60,14 @@ export class FhirFeedService {
     if (header?.startsWith('Bearer ')) {
       const principal = await this.auth.authenticate(header.slice(7), ip);
       if (principal.role !== 'admin') throw AppError.forbidden('inbound FHIR is for devices (gateways) and admins');
-      return { kind: 'admin', userId: principal.userId };
+      return { kind: 'admin', principal };
     }
     if (header?.startsWith('Basic ')) {
       const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       const deviceId = colon > 0 ? decoded.slice(0, colon) : '';
       const secret = colon > 0 ? decoded.slice(colon + 1) : '';
-      const known = /^[A-Za-z0-9_-]{3,64}$/.test(deviceId) ? await this.credentials.find(deviceId) : undefined;
+      const known = DEVICE_ID_PATTERN.test(deviceId) ? await this.credentials.find(deviceId) : undefined;
       if (await deviceSecretMatches(known, secret)) return { kind: 'device', deviceId };
       throw new AppError('INVALID_CREDENTIALS', 'device id or secret is wrong');
     }
@@ -72,7 +82,7 @@ export class FhirFeedService {
       throw new FeedError('invalid', 'the body is not JSON');
     }
     const bundle = readFeedBundle(doc);
-    const deviceId = this.deviceOf(sender, bundle);
+    const { deviceId, created } = await this.deviceOf(sender, bundle);
     const total = (doc as { entry: unknown[] }).entry.length;
     const payload = (samples: unknown[]) => Buffer.from(JSON.stringify({ v: 1, samples }), 'utf8');
     const all = payload(bundle.observations.map((o) => o.sample));
@@ -86,17 +96,29 @@ export class FhirFeedService {
       return { status: 400, body: transactionOutcome(problems) };
     }
     await this.submit(deviceId, all, now);
-    return { status: 200, body: responseBundle(bundle, total, problems, now) };
+    return { status: 200, body: responseBundle(bundle, total, problems, now, created) };
   }
 
-  /** The device the readings belong to: the sender itself, or (admin) the registered device the Bundle names. */
-  private deviceOf(sender: FeedSender, bundle: FeedBundle): string {
+  /**
+   * The device the readings belong to: the sender itself, or (admin) the device the Bundle's Device
+   * entry names, registered first if absent: for the patient of its `patient` reference, of the
+   * kind of its PHD specialization, through the registry's own registration (audited, provisioned).
+   */
+  private async deviceOf(sender: FeedSender, bundle: FeedBundle): Promise<{ deviceId: string; created: boolean }> {
     if (sender.kind === 'device') {
       if (bundle.deviceId !== undefined && bundle.deviceId !== sender.deviceId) throw new FeedError('forbidden', 'a device may only send its own Device');
-      return sender.deviceId;
+      return { deviceId: sender.deviceId, created: false };
     }
-    if (bundle.deviceId === undefined) throw new FeedError('invalid', "an admin's Bundle names its device in a Device entry");
-    return bundle.deviceId;
+    const deviceId = bundle.deviceId;
+    if (deviceId === undefined) throw new FeedError('invalid', "an admin's Bundle names its device in a Device entry");
+    if (!DEVICE_ID_PATTERN.test(deviceId)) throw new FeedError('invalid', 'the Device identifier is not a valid device id (3–64 of A-Z a-z 0-9 _ -)');
+    if ((await this.credentials.find(deviceId)) !== undefined || !this.creator) return { deviceId, created: false };
+    const patientId = /^Patient\/([0-9a-f-]{36})$/i.exec(bundle.patientReference ?? '')?.[1];
+    if (!patientId || !bundle.kind) {
+      throw new FeedError('invalid', 'an unknown Device is created only with Device.patient (Patient/<id>) and a PHD specialization of a pulse oximeter (MDC 528388) or ventilator (528386)');
+    }
+    await this.creator.register(sender.principal, { deviceId, kind: bundle.kind, patientId });
+    return { deviceId, created: true };
   }
 
   /** One message into the ingestion path; resolves once it is committed (data stored or rejections recorded). */
