@@ -297,7 +297,54 @@ const phdDevice: Rule[] = [
   ),
 ];
 
+const FEED = 'MesBundleFluxAlimentation.fsh';
+const FEED_OBSERVATION_PROFILES = [
+  'mesures-fr-observation-bmi',
+  'mesures-fr-observation-bodyheight',
+  'mesures-fr-observation-body-temperature',
+  'mesures-fr-observation-body-weight',
+  'mesures-fr-observation-bp',
+  'mesures-fr-observation-heartrate',
+  'mesures-observation-glucose',
+  'mesures-observation-head-circumference',
+  'mesures-observation-pain-severity',
+  'mesures-observation-steps-by-day',
+  'mesures-observation-waist-circumference',
+  'mesures-fr-observation-oxygen-sat',
+].map((id) => `https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/${id}`);
+const byRequestUrl = (url: string) => (e: Obj) => isObject(e.request) && e.request.url === url;
+const claims = (profiles: string[]) => (e: Obj) => at(e, 'resource.meta.profile').some((p) => profiles.includes(p as string));
+
+const feedBundle: Rule[] = [
+  fixed('type', 'transaction', `${FEED}: * type = #transaction`),
+  slice(
+    'entry',
+    'mes-observation',
+    byRequestUrl('Observation'),
+    1,
+    1,
+    [
+      fixed('request.method', 'POST', `${FEED}: * entry[mes-observation].request.method = #POST`),
+      { cite: `${FEED}: * entry[mes-observation].resource only mesures-fr-observation-… or mesures-fr-observation-oxygen-sat`, check: (e) => (claims(FEED_OBSERVATION_PROFILES)(e) ? null : 'resource: not one of the feed\'s Observation profiles') },
+    ],
+    `${FEED}: * entry contains mes-observation 1..1`,
+  ),
+  slice(
+    'entry',
+    'mes-device',
+    byRequestUrl('Device'),
+    0,
+    1,
+    [
+      fixed('request.method', 'POST', `${FEED}: * entry[mes-device].request.method = #POST`),
+      { cite: `${FEED}: * entry[mes-device].resource only $PhdDevice`, check: (e) => (claims(['http://hl7.org/fhir/uv/phd/StructureDefinition/PhdDevice'])(e) ? null : 'resource: not a PhdDevice') },
+    ],
+    `${FEED}: * entry contains mes-device 0..1`,
+  ),
+];
+
 export const PROFILE_RULES: Record<string, Rule[]> = {
+  'https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/mesures-bundle-flux-alimentation': feedBundle,
   'https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/mesures-fr-observation-oxygen-sat': [
     ...vitalSigns,
     ...sign('oxygensat', '2708-6', '%'),
@@ -345,7 +392,6 @@ export function profileRuleProblems(resource: Json, path = '$'): string[] {
     at(resource, 'entry').forEach((e, i) => {
       if (isObject(e) && e.resource !== undefined) problems.push(...profileRuleProblems(e.resource, `${path}.entry[${i}].resource`));
     });
-    return problems;
   }
   const claimed = at(resource, 'meta.profile').filter((p): p is string => typeof p === 'string');
   if (MUST_CLAIM.has(resource.resourceType as string) && claimed.length === 0) problems.push(`${path}: ${String(resource.resourceType)} claims no profile`);

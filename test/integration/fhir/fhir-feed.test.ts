@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { deviceResource, readingObservation } from '../../../apps/server/src/fhir/fhir-resources.js';
 import { IngestService } from '../../../apps/server/src/ingest/ingest.service.js';
 import { fhirProblems, loadFhirValidators } from '../../support/fhir-r4-check.js';
 import { eventually, startTestApp, type TestApp } from '../../support/test-app.js';
@@ -92,6 +93,34 @@ describe('inbound FHIR: POST /fhir with a feed Bundle, through the MQTT ingestio
     ]);
     expect((await post(b, basic(device))).status).toBe(200);
     expect(await countReadings(t, device.deviceId)).toBe(3);
+  });
+
+  it('a Bundle that follows the feed profile (an ANS SpO2 Observation and its PhdDevice, as this server exports them) is valid FHIR and stored', async () => {
+    const device = await t.ctx.newDevice(team.patient.id);
+    const at = minuteAgo();
+    const source = 'urn:oid:1.2.250.1.999.1';
+    const b = {
+      resourceType: 'Bundle',
+      meta: { profile: [FEED] },
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: `urn:uuid:${randomUUID()}`,
+          resource: readingObservation(team.patient.id, { deviceId: device.deviceId, metric: 'spo2', time: new Date(at), timeUs: `${at}000`, value: 91 }, source),
+          request: { method: 'POST', url: 'Observation' },
+        },
+        {
+          fullUrl: `urn:uuid:${randomUUID()}`,
+          resource: deviceResource({ deviceId: device.deviceId, kind: 'oximeter', patientId: team.patient.id, active: true, firmware: '1.0.0' }, source),
+          request: { method: 'POST', url: 'Device' },
+        },
+      ],
+    };
+    expect(fhirProblems(b)).toEqual([]);
+    const res = await post(b, basic(device));
+    expect(res.status).toBe(200);
+    expect(res.body.entry.map((e: Json) => e.response.status)).toEqual(['201 Created', '200 OK']);
+    expect((await readingsOf(t, device.deviceId)).map((r) => [r.metric, r.ms, r.value])).toEqual([['spo2', at, 91]]);
   });
 
   it('a transaction with one bad entry: 400 OperationOutcome naming it, nothing stored, the entry recorded as a rejection', async () => {

@@ -96,3 +96,16 @@ describe('inbound feed Bundle → device protocol samples', () => {
     ]);
   });
 });
+
+describe('the feed profile rules (MesBundleFluxAlimentation.fsh) catch a Bundle that does not follow it', () => {
+  const FEED = 'https://interop.esante.gouv.fr/ig/fhir/mesures/StructureDefinition/mesures-bundle-flux-alimentation';
+  const claimed = (type: string, entry: unknown[]) => ({ resourceType: 'Bundle', meta: { profile: [FEED] }, type, entry });
+  it.each<[string, unknown, RegExp]>([
+    ['a batch', claimed('batch', [obs()]), /type: must be transaction, found batch \(MesBundleFluxAlimentation\.fsh: \* type = #transaction\)/],
+    ['an Observation outside the feed profiles', claimed('transaction', [obs()]), /entry\[mes-observation\]\.resource: not one of the feed's Observation profiles/],
+    ['two Observations (mes-observation 1..1)', claimed('transaction', [obs(), obs()]), /entry\[mes-observation\]: at most 1 allowed/],
+    ['a Device that is not a PhdDevice', claimed('transaction', [obs(), device()]), /entry\[mes-device\]\.resource: not a PhdDevice/],
+  ])('%s', (_name, doc, expected) => {
+    expect(fhirProblems(doc).join('\n')).toMatch(expected);
+  });
+});
