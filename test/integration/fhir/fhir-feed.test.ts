@@ -93,6 +93,11 @@ describe('inbound FHIR: POST /fhir with a feed Bundle, through the MQTT ingestio
     ]);
     expect((await post(b, basic(device))).status).toBe(200);
     expect(await countReadings(t, device.deviceId)).toBe(3);
+    const audit = await t.pool.query(`SELECT actor_role, outcome, details FROM audit_log WHERE action = 'fhir.feed.bundle' AND target_id = $1 ORDER BY id`, [device.deviceId]);
+    expect(audit.rows).toEqual([
+      { actor_role: 'device', outcome: 'success', details: { type: 'transaction', observations: 3, refusedEntries: 0 } },
+      { actor_role: 'device', outcome: 'success', details: { type: 'transaction', observations: 3, refusedEntries: 0 } },
+    ]);
   });
 
   it('a Bundle that follows the feed profile (an ANS SpO2 Observation and its PhdDevice, as this server exports them) is valid FHIR and stored', async () => {
@@ -227,6 +232,18 @@ describe('inbound FHIR: POST /fhir with a feed Bundle, through the MQTT ingestio
     const replay = await post(b, `Bearer ${admin.token}`);
     expect(replay.body.entry.map((e: Json) => e.response.status)).toEqual(['201 Created', '200 OK']);
     expect(await countReadings(t, deviceId)).toBe(1);
+  });
+
+  it('throttles failed device logins like professional logins: after 5 failures the device is locked for that source (423), audited', async () => {
+    const device = await t.ctx.newDevice(team.patient.id);
+    const b = bundle('transaction', device.deviceId, [observation(device.deviceId, 'spo2', minuteAgo(), 95)]);
+    for (let i = 0; i < 5; i++) expect((await post(b, basic({ deviceId: device.deviceId, secret: `guess-${i}` }))).status).toBe(401);
+    const locked = await post(b, basic(device));
+    expect(locked.status).toBe(423);
+    expect(locked.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'throttled' }] });
+    expect(await countReadings(t, device.deviceId)).toBe(0);
+    const { rows } = await t.pool.query(`SELECT details->>'reason' AS reason FROM audit_log WHERE action = 'fhir.feed.login' AND target_id = $1 AND outcome = 'denied' ORDER BY id`, [device.deviceId]);
+    expect(rows.map((r) => r.reason)).toEqual([...Array(5).fill('bad-credentials'), 'rate-limited']);
   });
 
   it('refuses wrong credentials (401), another device\'s Bundle (403), malformed JSON, a wrong media type and a non-feed body (400), all as OperationOutcome', async () => {

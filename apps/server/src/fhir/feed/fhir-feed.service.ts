@@ -2,7 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DeviceKind } from '#domain';
 import { DEVICE_ID_PATTERN, parseReadingsPayload, readingsTopic } from '#protocol';
 import type { Principal } from '../../auth/principal.js';
+import { actorOf, AuditService } from '../../audit/audit.service.js';
 import { AuthService } from '../../auth/auth.service.js';
+import { LoginRateLimiter } from '../../auth/login-rate-limiter.js';
 import { deviceSecretMatches, type DeviceCredentialLookup } from '../../broker-auth/embedded-broker-auth.js';
 import { AppError } from '../../common/app-error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
@@ -26,7 +28,7 @@ export interface DeviceCreator {
 const COMMIT_WAIT_MS = 30_000;
 
 /** Who sends the Bundle: a registered device (the gateway), or an admin. */
-export type FeedSender = { kind: 'device'; deviceId: string } | { kind: 'admin'; principal: Principal };
+export type FeedSender = { kind: 'device'; deviceId: string; ip?: string } | { kind: 'admin'; principal: Principal };
 
 export type FeedAnswer = { status: number; body: Resource };
 
@@ -42,6 +44,8 @@ export class FhirFeedService {
   private readonly logger = new Logger('FhirFeed');
   private readonly backfillHorizonMs: number;
   private readonly futureSkewMs: number;
+  /** Failed device logins are throttled like professionals' logins (per device id and source). */
+  private readonly limiter: LoginRateLimiter;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -50,7 +54,9 @@ export class FhirFeedService {
     private readonly router: MessageRouter,
     @Inject(InflightBudget) private readonly budget: InflightBudget<unknown>,
     @Inject(FEED_DEVICE_CREATOR) private readonly creator: DeviceCreator | null,
+    private readonly audit: AuditService,
   ) {
+    this.limiter = new LoginRateLimiter({ ...config.auth.loginRateLimit, lockBaseSeconds: config.auth.loginLockBaseSeconds });
     this.backfillHorizonMs = config.ingest.backfillHorizonDays * 86_400_000;
     this.futureSkewMs = config.ingest.futureSkewSeconds * 1000;
   }
@@ -67,8 +73,21 @@ export class FhirFeedService {
       const colon = decoded.indexOf(':');
       const deviceId = colon > 0 ? decoded.slice(0, colon) : '';
       const secret = colon > 0 ? decoded.slice(colon + 1) : '';
+      const key = `device:${deviceId}`;
+      const verdict = this.limiter.check(ip, key);
+      if (!verdict.allowed) {
+        await this.audit.record({ action: 'fhir.feed.login', actor: { ip }, targetType: 'device', targetId: deviceId.slice(0, 64), outcome: 'denied', details: { reason: 'rate-limited' } });
+        throw verdict.scope === 'account'
+          ? new AppError('ACCOUNT_LOCKED', 'device temporarily locked after repeated failures', { retryAfterSeconds: verdict.retryAfterSeconds })
+          : new AppError('TOO_MANY_REQUESTS', 'too many failed device logins, try again later', { retryAfterSeconds: verdict.retryAfterSeconds });
+      }
       const known = DEVICE_ID_PATTERN.test(deviceId) ? await this.credentials.find(deviceId) : undefined;
-      if (await deviceSecretMatches(known, secret)) return { kind: 'device', deviceId };
+      if (await deviceSecretMatches(known, secret)) {
+        this.limiter.success(ip, key);
+        return { kind: 'device', deviceId, ip };
+      }
+      this.limiter.failure(ip, key);
+      await this.audit.record({ action: 'fhir.feed.login', actor: { ip }, targetType: 'device', targetId: deviceId.slice(0, 64), outcome: 'denied', details: { reason: 'bad-credentials' } });
       throw new AppError('INVALID_CREDENTIALS', 'device id or secret is wrong');
     }
     throw new AppError('UNAUTHENTICATED', 'Basic device credentials or a bearer token are required');
@@ -89,13 +108,24 @@ export class FhirFeedService {
     const checked = parseReadingsPayload(all, { nowMs: now.getTime(), backfillHorizonMs: this.backfillHorizonMs, futureSkewMs: this.futureSkewMs });
     if (!checked.ok) throw new FeedError(checked.reason === 'payload-too-large' ? 'too-costly' : 'invalid', `${checked.reason}: ${checked.detail}`);
     const problems = entryProblems(bundle, checked.rejected);
+    const record = (outcome: 'success' | 'denied') =>
+      this.audit.record({
+        action: 'fhir.feed.bundle',
+        actor: sender.kind === 'admin' ? actorOf(sender.principal) : { role: 'device', ip: sender.ip },
+        targetType: 'device',
+        targetId: deviceId,
+        outcome,
+        details: { type: bundle.type, observations: bundle.observations.length, refusedEntries: problems.size },
+      });
     if (bundle.type === 'transaction' && problems.size > 0) {
       // Atomic: nothing stored, the bad entries recorded as rejections through the same path.
       const bad = bundle.observations.filter((o) => problems.has(o.index)).map((o) => o.sample);
       await this.submit(deviceId, payload(bad), now);
+      await record('denied');
       return { status: 400, body: transactionOutcome(problems) };
     }
     await this.submit(deviceId, all, now);
+    await record('success');
     return { status: 200, body: responseBundle(bundle, total, problems, now, created) };
   }
 
