@@ -167,6 +167,25 @@ describe('inbound FHIR: POST /fhir with a feed Bundle, through the MQTT ingestio
     expect(await countReadings(t, device.deviceId)).toBe(2);
   });
 
+  it("an Observation whose subject is another patient than the device's is refused, not filed under the device's patient", async () => {
+    const device = await t.ctx.newDevice(team.patient.id);
+    const stranger = await t.ctx.newPatient((await t.ctx.newCareTeam()).id);
+    const at = minuteAgo();
+    const withSubject = (patientId: string, when: number) => {
+      const o = observation(device.deviceId, 'spo2', when, 92);
+      o.resource.subject = { reference: `Patient/${patientId}` };
+      return o;
+    };
+    const refused = await post(bundle('transaction', device.deviceId, [withSubject(team.patient.id, at), withSubject(stranger.id, at + 1000)]), basic(device));
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ issue: [{ code: 'forbidden', expression: ['Bundle.entry[1]'] }] });
+    expect(await countReadings(t, device.deviceId)).toBe(0);
+    expect((await rejectionsOf(t, device.deviceId)).map((r) => r.reason)).toEqual(['unknown-field']);
+    const own = await post(bundle('transaction', device.deviceId, [withSubject(team.patient.id, at)]), basic(device));
+    expect(own.status).toBe(200);
+    expect((await readingsOf(t, device.deviceId)).map((r) => r.patient_id)).toEqual([team.patient.id]);
+  });
+
   it('an inbound SpO2 below the threshold raises the same alert as over MQTT', async () => {
     const viaFhir = await t.ctx.newPatient(team.team.id);
     const viaMqtt = await t.ctx.newPatient(team.team.id);

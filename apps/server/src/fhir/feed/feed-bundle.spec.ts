@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { fhirProblems } from '../../../../../test/support/fhir-r4-check.js';
-import { entryProblems, FeedError, kindOfDevice, metricOfCode, readFeedBundle, responseBundle, transactionOutcome } from './feed-bundle.js';
+import { checkSubjects, entryProblems, FeedError, kindOfDevice, metricOfCode, readFeedBundle, responseBundle, transactionOutcome } from './feed-bundle.js';
 
 type Json = Record<string, unknown>;
 const AT = '2026-11-23T03:10:00.000Z';
@@ -72,6 +72,13 @@ describe('inbound feed Bundle → device protocol samples', () => {
   ])('refuses %s', (_name, doc, message) => {
     expect(() => readFeedBundle(doc)).toThrow(FeedError);
     expect(() => readFeedBundle(doc)).toThrow(message);
+  });
+
+  it("refuses an Observation whose literal subject is not the device's patient; others are the device's", () => {
+    const b = readFeedBundle(bundle([obs({ subject: { reference: 'Patient/p1' } }), obs({ subject: { reference: 'Patient/p2' } }), obs({ subject: { reference: 'urn:uuid:x' } }), obs(), device()]));
+    const checked = checkSubjects(b, 'p1');
+    expect(checked.observations.map((o) => o.problem?.issue)).toEqual([undefined, 'forbidden', undefined, undefined]);
+    expect(checked.observations[1]!.sample).toEqual({ at: AT, 'subject:Patient/p2': 93 });
   });
 
   it('reads the kind from the PHD specialization or type', () => {

@@ -33,6 +33,8 @@ export interface FeedEntry {
   sample: Record<string, unknown>;
   /** A problem found here, before the protocol's validation (unknown code, unit, device…). */
   problem?: { issue: IssueType; detail: string };
+  /** Observation.subject as a literal `Patient/<id>` reference, if so. */
+  subject?: string;
 }
 
 export interface FeedBundle {
@@ -112,7 +114,23 @@ function observationSample(index: number, resource: Json, deviceRefs: Set<string
   if (ref !== undefined && !deviceRefs.has(String(ref))) {
     return { index, sample: { at, [`device:${String(ref).slice(0, 70)}`]: q.value }, problem: { issue: 'forbidden', detail: "Observation.device is not this Bundle's device" } };
   }
-  return { index, sample };
+  const subject = isObject(resource.subject) && typeof resource.subject.reference === 'string' ? /^Patient\/([A-Za-z0-9.-]{1,64})$/.exec(resource.subject.reference)?.[1] : undefined;
+  return { index, sample, subject };
+}
+
+/**
+ * Readings belong to the device's patient. An Observation whose subject names another patient
+ * (a literal `Patient/<id>`) is refused, not filed under the device's patient: a wrong patient's
+ * data in a record is the harm identity vigilance exists for. Other subject forms are not
+ * resolvable here and the device decides.
+ */
+export function checkSubjects(bundle: FeedBundle, devicePatientId: string): FeedBundle {
+  const observations = bundle.observations.map((o) => {
+    if (o.problem || o.subject === undefined || o.subject === devicePatientId) return o;
+    const value = Object.entries(o.sample).find(([k]) => k !== 'at')?.[1];
+    return { ...o, sample: { at: o.sample.at, [`subject:Patient/${o.subject}`]: value }, problem: { issue: 'forbidden' as const, detail: "Observation.subject is not the device's patient" } };
+  });
+  return { ...bundle, observations };
 }
 
 /** The Bundle's shape (type, entries, request, one Device); the Observations as samples. Throws FeedError. */

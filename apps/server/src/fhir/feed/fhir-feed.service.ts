@@ -12,7 +12,8 @@ import { InflightBudget } from '../../ingest/inflight-budget.js';
 import { InflightMessage } from '../../ingest/inflight-message.js';
 import { MessageRouter } from '../../ingest/message-router.js';
 import type { Resource } from '../fhir-resources.js';
-import { entryProblems, FeedError, readFeedBundle, responseBundle, transactionOutcome, type FeedBundle } from './feed-bundle.js';
+import { DeviceCache } from '../../ingest/device-cache.js';
+import { checkSubjects, entryProblems, FeedError, readFeedBundle, responseBundle, transactionOutcome, type FeedBundle } from './feed-bundle.js';
 
 /** Injection token of the device credential lookup the broker's authentication uses. */
 export const FEED_DEVICE_CREDENTIALS = Symbol('FEED_DEVICE_CREDENTIALS');
@@ -55,6 +56,7 @@ export class FhirFeedService {
     @Inject(InflightBudget) private readonly budget: InflightBudget<unknown>,
     @Inject(FEED_DEVICE_CREATOR) private readonly creator: DeviceCreator | null,
     private readonly audit: AuditService,
+    private readonly devices: DeviceCache,
   ) {
     this.limiter = new LoginRateLimiter({ ...config.auth.loginRateLimit, lockBaseSeconds: config.auth.loginLockBaseSeconds });
     this.backfillHorizonMs = config.ingest.backfillHorizonDays * 86_400_000;
@@ -100,8 +102,11 @@ export class FhirFeedService {
     } catch {
       throw new FeedError('invalid', 'the body is not JSON');
     }
-    const bundle = readFeedBundle(doc);
-    const { deviceId, created } = await this.deviceOf(sender, bundle);
+    const read = readFeedBundle(doc);
+    const { deviceId, created } = await this.deviceOf(sender, read);
+    // The registration ingestion routes with (an unknown device: its message is recorded as unknown-device).
+    const info = this.devices.peek(deviceId, now.getTime()) ?? (await this.devices.load(deviceId));
+    const bundle = info ? checkSubjects(read, info.patientId) : read;
     const total = (doc as { entry: unknown[] }).entry.length;
     const payload = (samples: unknown[]) => Buffer.from(JSON.stringify({ v: 1, samples }), 'utf8');
     const all = payload(bundle.observations.map((o) => o.sample));
