@@ -179,7 +179,7 @@ export function capabilityStatement(baseUrl: string): Resource {
     publisher: 'Respiratory telemonitoring',
     kind: 'instance',
     software: { name: 'Respiratory telemonitoring backend' },
-    implementation: { description: 'Read-only FHIR R4 export of home oximetry and ventilation data', url: `${baseUrl}/fhir` },
+    implementation: { description: 'FHIR R4 export of home oximetry and ventilation data (ANS Mesures de santé, FR Core, PHD profiles), and the ANS feed (POST /fhir)', url: `${baseUrl}/fhir` },
     fhirVersion: FHIR_VERSION,
     format: [FHIR_JSON, 'json'],
     rest: [
@@ -187,13 +187,18 @@ export function capabilityStatement(baseUrl: string): Resource {
         mode: 'server',
         security: {
           description:
-            'Bearer access token from POST /api/auth/login (roles physician and nurse). A patient outside the caller\'s care teams, and anything of that patient, answers 404. Every read is audited.',
+            'Reads: bearer access token from POST /api/auth/login (roles physician and nurse). A patient outside the caller\'s care teams, and anything of that patient, answers 404. Every read is audited. POST /fhir (feed Bundle): HTTP Basic deviceId:secret of a registered device, or an admin bearer token.',
         },
+        interaction: [
+          { code: 'transaction', documentation: 'A mesures-bundle-flux-alimentation Bundle: atomic; one bad entry answers 400 with an OperationOutcome and stores nothing.' },
+          { code: 'batch', documentation: 'The same entries processed one by one: batch-response with a status (and OperationOutcome) per entry.' },
+        ],
         resource: [
-          { type: 'Patient', interaction: [{ code: 'read' }] },
-          { type: 'Device', interaction: [{ code: 'read' }] },
+          { type: 'Patient', supportedProfile: [PROFILE.frCorePatient, PROFILE.frCorePatientIns], interaction: [{ code: 'read' }] },
+          { type: 'Device', supportedProfile: [PROFILE.phdDevice], interaction: [{ code: 'read' }] },
           {
             type: 'Observation',
+            supportedProfile: [PROFILE.oxygenSat, PROFILE.heartRate, PROFILE.respRate, PROFILE.vitalSigns],
             interaction: [{ code: 'search-type' }],
             searchParam: [
               { name: 'patient', type: 'reference', documentation: 'Required. Patient/<id> or <id>.' },
