@@ -11,12 +11,13 @@
  *    ships: cardinalities (required elements, arrays), required bindings, reference target types,
  *    unexpected elements. Only its errors count (its warnings are about example/preferred bindings).
  * 3. Hand-written checks of what neither covers: FHIR JSON has no null and no empty string, array or
- *    object; one value per choice element (value[x], effective[x]); and the R4 vital-signs profiles
- *    (oxygensat, heartrate, resprate) this server declares in meta.profile: vital-signs category,
- *    the LOINC code, subject, effective[x], the UCUM unit.
+ *    object; one value per choice element (value[x], effective[x]).
+ * 4. The rules of the profiles each resource claims in meta.profile (ANS Mesures de santé, FR Core,
+ *    PHD, R4 vital signs), as read from their FSH: fhir-profile-rules.ts.
  */
 import { createRequire } from 'node:module';
 import type { Fhir as FhirType, ValidatorResponse } from 'fhir';
+import { profileRuleProblems } from './fhir-profile-rules.js';
 
 type Json = unknown;
 
@@ -136,41 +137,6 @@ function oneChoice(v: Json, path: string, problems: string[]): void {
   for (const [k, x] of Object.entries(v)) oneChoice(x, `${path}.${k}`, problems);
 }
 
-const VITAL_PROFILES: Record<string, { loinc: string; unit: string }> = {
-  'http://hl7.org/fhir/StructureDefinition/oxygensat': { loinc: '2708-6', unit: '%' },
-  'http://hl7.org/fhir/StructureDefinition/heartrate': { loinc: '8867-4', unit: '/min' },
-  'http://hl7.org/fhir/StructureDefinition/resprate': { loinc: '9279-1', unit: '/min' },
-};
-
-/** The R4 vital-signs profile constraints (vs-1..3 and the per-sign code and unit). */
-function vitalSigns(o: Record<string, Json>, path: string, problems: string[]): void {
-  const profiles = ((o.meta as { profile?: string[] } | undefined)?.profile ?? []).filter((p) => p in VITAL_PROFILES);
-  for (const p of profiles) {
-    const { loinc, unit } = VITAL_PROFILES[p]!;
-    const categories = (o.category as { coding?: { system?: string; code?: string }[] }[] | undefined) ?? [];
-    if (!categories.some((c) => c.coding?.some((x) => x.system === 'http://terminology.hl7.org/CodeSystem/observation-category' && x.code === 'vital-signs'))) {
-      problems.push(`${path}: ${p} requires the vital-signs category`);
-    }
-    const codings = (o.code as { coding?: { system?: string; code?: string }[] } | undefined)?.coding ?? [];
-    if (!codings.some((c) => c.system === 'http://loinc.org' && c.code === loinc)) problems.push(`${path}: ${p} requires LOINC ${loinc}`);
-    if (!o.subject) problems.push(`${path}: vital signs require a subject`);
-    if (!('effectiveDateTime' in o) && !('effectivePeriod' in o)) problems.push(`${path}: vital signs require effective[x]`);
-    const q = o.valueQuantity as { system?: string; code?: string; value?: number } | undefined;
-    if (q && (q.system !== 'http://unitsofmeasure.org' || q.code !== unit || typeof q.value !== 'number')) {
-      problems.push(`${path}: ${p} requires a value in UCUM ${unit}`);
-    }
-    if (!q && !('dataAbsentReason' in o) && !('component' in o)) problems.push(`${path}: vital signs require a value or a dataAbsentReason`);
-  }
-}
-
-function profileProblems(resource: Json, path: string, problems: string[]): void {
-  if (!isObject(resource)) return;
-  if (resource.resourceType === 'Observation') vitalSigns(resource, path, problems);
-  if (resource.resourceType === 'Bundle' && Array.isArray(resource.entry)) {
-    resource.entry.forEach((e, i) => isObject(e) && profileProblems(e.resource, `${path}.entry[${i}].resource`, problems));
-  }
-}
-
 /** Loads the validators now (a few seconds, blocking): call it before starting servers whose keep-alive sockets would time out. */
 export function loadFhirValidators(): void {
   load();
@@ -187,6 +153,6 @@ export function fhirProblems(json: Json): string[] {
   if (isObject(resource)) fhirJsProblems(resource, problems);
   noEmpty(resource, '$', problems);
   oneChoice(resource, '$', problems);
-  profileProblems(resource, '$', problems);
+  problems.push(...profileRuleProblems(resource));
   return problems;
 }

@@ -22,6 +22,7 @@ import { DemoModule } from './demo/demo.module.js';
 import { EmqxHooksModule } from './emqx/emqx-hooks.module.js';
 import { EpisodesModule } from './episodes/episodes.module.js';
 import { EventHubsModule } from './events/event-hubs.js';
+import { FhirFeedModule } from './fhir/feed/fhir-feed.module.js';
 import { FhirModule } from './fhir/fhir.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
@@ -48,6 +49,8 @@ export class AppModule {
     if (config.emqxHooks && config.roles.includes('api')) features.add(EmqxHooksModule);
     // Without the console gateway in this process, relay committed alert events to the gateways.
     if (!config.roles.includes('api')) features.add(AlertRelayModule);
+    // Inbound FHIR feeds the ingestion of its process; it creates absent devices where the registry runs (fhir/feed).
+    const feed = config.roles.includes('ingest') ? [FhirFeedModule.register({ registry: config.roles.includes('api') })] : [];
     return {
       module: AppModule,
       global: true,
@@ -70,6 +73,7 @@ export class AppModule {
         AccessModule,
         HealthModule,
         ...features,
+        ...feed,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },

@@ -18,6 +18,7 @@ import { jsonTextTooDeep } from './common/json-depth.js';
 import { createPool } from './database/database.module.js';
 import { migrate } from './database/migrator.js';
 import { createEmbeddedBrokerAuth, PgDeviceCredentialLookup } from './broker-auth/embedded-broker-auth.js';
+import { fhirFeedBodyReader } from './fhir/feed/feed-body.js';
 import { guardBroker } from './infrastructure/broker-security.js';
 import { emqxHookBodyReader } from './emqx/emqx-hook-body.js';
 import { EMQX_HOOKS_PATH } from './emqx/emqx-hooks.controller.js';
@@ -167,6 +168,8 @@ export async function createApp(config: AppConfig, options: { logger?: PinoLogge
   };
   // EMQX's hook bodies are read as text first, so malformed ones are answered deny (emqx/).
   if (config.emqxHooks) app.use(EMQX_HOOKS_PATH, emqxHookBodyReader);
+  // Inbound FHIR Bundles (application/fhir+json) are read as text and parsed by the feed (fhir/feed).
+  if (config.roles.includes('ingest')) app.use('/fhir', fhirFeedBodyReader);
   app.useBodyParser('json', jsonOptions);
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { SAMPLE_METRICS, SAMPLE_METRIC_NAMES } from '#domain';
 import { fhirProblems, loadFhirValidators } from '../../support/fhir-r4-check.js';
 import { insertReadings, regular } from '../../support/readings-fixture.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
@@ -23,12 +24,7 @@ describe('FHIR R4 export', () => {
     loadFhirValidators();
     t = await startTestApp({ roles: ['api'] });
     team = await t.ctx.newTeamWithPatient();
-    // A qualified identity: only its INS is exported (test/integration/registry/patient-identity.test.ts: the others').
-    await t.pool.query(
-      `UPDATE patients SET ins = $2, ins_oid = '1.2.250.1.213.1.4.8', identity_status = 'qualified', birth_name = 'DUPONT', first_names = '{Marie}',
-              birth_date = '1955-08-14', sex = 'F', birthplace_code = '16802' WHERE id = $1`,
-      [team.patient.id, ins],
-    );
+    await t.pool.query(`UPDATE patients SET ins = $2 WHERE id = $1`, [team.patient.id, ins]);
     const p = team.patient.id;
     const d = team.device.deviceId;
     await insertReadings(t.pool, [
@@ -155,15 +151,70 @@ describe('FHIR R4 export', () => {
     expect(notes(buckets[1])[1]).toMatch(/^Low confidence: includes SpO2 values below 70 % \(minimum 65 %\)/);
   });
 
-  it('reads the Patient with the qualified INS as identifier, and the Device', async () => {
-    const patient = await fhir(t, `/fhir/Patient/${team.patient.id}`, team.nurse.token);
-    expect(patient.status).toBe(200);
-    expect(fhirProblems(patient.body)).toEqual([]);
-    expect(patient.body.identifier).toEqual([{ use: 'official', system: 'urn:oid:1.2.250.1.213.1.4.8', value: ins }]);
+  it('exports every metric of the catalogue, raw and bucketed, each Observation in its claimed profile', async () => {
+    const patient = await t.ctx.newPatient(team.team.id);
+    const device = await t.ctx.newDevice(patient.id, 'ventilator');
+    await insertReadings(
+      t.pool,
+      SAMPLE_METRIC_NAMES.map((metric) => ({ deviceId: device.deviceId, patientId: patient.id, metric, at: '2026-10-09T01:00:00Z', value: Math.max(SAMPLE_METRICS[metric].min, 1) })),
+    );
+    const profiles = new Map<string, string>();
+    for (const query of ['', '&bucket=1h']) {
+      const res = await fhir(t, `/fhir/Observation?patient=${patient.id}&date=ge2026-10-09&date=lt2026-10-10${query}`, team.physician.token);
+      expect(res.status).toBe(200);
+      expect(fhirProblems(res.body)).toEqual([]);
+      expect(res.body.entry).toHaveLength(SAMPLE_METRIC_NAMES.length);
+      for (const e of res.body.entry) {
+        expect(e.resource.meta.source).toBe(`${t.url}/fhir`);
+        profiles.set(e.resource.code.text, e.resource.meta.profile[0].split('/').pop());
+      }
+    }
+    expect(profiles.get('Oxygen saturation (pulse oximetry)')).toBe('mesures-fr-observation-oxygen-sat');
+    expect(profiles.get('Pulse rate')).toBe('mesures-fr-observation-heartrate');
+    expect(profiles.get('Respiratory rate')).toBe('mesures-fr-observation-resp-rate');
+    expect(profiles.get('Unintentional leak')).toBe('vitalsigns');
+  });
+
+  it('reads the Patient in FR Core: a provisional identity without its INS, a qualified one in fr-core-patient-ins with it', async () => {
+    const provisional = await fhir(t, `/fhir/Patient/${team.patient.id}`, team.nurse.token);
+    expect(provisional.status).toBe(200);
+    expect(fhirProblems(provisional.body)).toEqual([]);
+    expect(provisional.body.meta).toEqual({ source: `${t.url}/fhir`, profile: ['https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient'] });
+    expect(JSON.stringify(provisional.body)).not.toContain(ins);
+    expect(provisional.body.identifier).toEqual([expect.objectContaining({ system: 'urn:telemonitoring:patient-id', value: team.patient.id })]);
+
+    const patient = await t.ctx.newPatient(team.team.id);
+    const qualifiedIns = `2${String(Math.floor(Math.random() * 1e14)).padStart(14, '0')}`;
+    await t.pool.query(
+      `UPDATE patients SET ins = $2, ins_oid = '1.2.250.1.213.1.4.8', identity_status = 'qualified', birth_name = 'DUPONT', first_names = '{Marie,Claire}',
+              birth_date = '1979-03-12', sex = 'F', birthplace_code = '51215' WHERE id = $1`,
+      [patient.id, qualifiedIns],
+    );
+    const qualified = await fhir(t, `/fhir/Patient/${patient.id}`, team.nurse.token);
+    expect(qualified.status).toBe(200);
+    expect(fhirProblems(qualified.body)).toEqual([]);
+    expect(qualified.body.meta.profile).toEqual(['https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins']);
+    expect(qualified.body.identifier[0]).toMatchObject({ use: 'official', system: 'urn:oid:1.2.250.1.213.1.4.8', value: qualifiedIns });
+    expect(qualified.body).toMatchObject({ gender: 'female', birthDate: '1979-03-12', name: [{ use: 'official', family: 'DUPONT', given: ['Marie'] }] });
+  });
+
+  it('reads the Device in the PHD profile, the one every exported Observation references', async () => {
     const device = await fhir(t, `/fhir/Device/${team.device.deviceId}`, team.physician.token);
     expect(device.status).toBe(200);
     expect(fhirProblems(device.body)).toEqual([]);
-    expect(device.body).toMatchObject({ resourceType: 'Device', serialNumber: team.device.deviceId, patient: { reference: `Patient/${team.patient.id}` } });
+    expect(device.body).toMatchObject({
+      resourceType: 'Device',
+      meta: { source: `${t.url}/fhir`, profile: ['http://hl7.org/fhir/uv/phd/StructureDefinition/PhdDevice'] },
+      serialNumber: team.device.deviceId,
+      patient: { reference: `Patient/${team.patient.id}` },
+    });
+    const search = await fhir(t, `/fhir/Observation?patient=${team.patient.id}`, team.physician.token);
+    const references = new Set<string>(search.body.entry.map((e: Json) => e.resource.device.reference));
+    expect([...references]).toEqual([`Device/${team.device.deviceId}`]);
+    for (const ref of references) {
+      const res = await fhir(t, `/fhir/${ref}`, team.physician.token);
+      expect(res.body.meta.profile).toContain('http://hl7.org/fhir/uv/phd/StructureDefinition/PhdDevice');
+    }
   });
 
   it('the validation rejects what the server returns once broken (so the checks above can fail)', async () => {
@@ -175,7 +226,8 @@ describe('FHIR R4 export', () => {
     expect(fhirProblems(res.body)).toEqual([
       'schema: $.link[0].url: should match pattern "^\\S*$"',
       'fhir.js: Observation.status: Missing property',
-      '$.entry[1].resource: http://hl7.org/fhir/StructureDefinition/oxygensat requires a value in UCUM %',
+      '$.entry[0].resource: mesures-fr-observation-oxygen-sat: status: at least 1 required (R4 vitalsigns (hl7.org/fhir/R4/vitalsigns): status 1..1)',
+      '$.entry[1].resource: mesures-fr-observation-oxygen-sat: valueQuantity.code: must be %, found [pct] (R4 oxygensat: valueQuantity.code = #%)',
     ]);
     const capability = (await fhir(t, '/fhir/metadata')).body;
     capability.kind = 'server';

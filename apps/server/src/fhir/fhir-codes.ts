@@ -1,4 +1,5 @@
 import { SAMPLE_METRICS, SAMPLE_METRIC_NAMES, type SampleMetric } from '#domain';
+import { PROFILE } from './fhir-profiles.js';
 
 /** Code systems and the coding of each catalogue metric in FHIR (pure). */
 export const LOINC = 'http://loinc.org';
@@ -18,9 +19,10 @@ export interface Coding {
 
 export interface MetricCoding {
   codings: Coding[];
-  category: 'vital-signs' | 'therapy';
-  /** FHIR R4 vital-signs profile the Observation conforms to, when there is one. */
-  profile?: string;
+  /** First always vital-signs (the profiles' VSCat slice); therapy settings and leak add therapy. */
+  categories: ('vital-signs' | 'therapy')[];
+  /** The profile the Observation claims and follows: ANS Mesures for SpO2, heart and respiratory rate, else R4 vital signs. */
+  profile: string;
   /** Human unit shown next to the UCUM code. */
   unitDisplay: string;
 }
@@ -35,7 +37,7 @@ const EXTRA: Partial<Record<SampleMetric, { codings: Coding[]; profile?: string;
       { system: LOINC, code: '59408-5', display: 'Oxygen saturation in Arterial blood by Pulse oximetry' },
       { system: MDC, code: '150456', display: 'MDC_PULS_OXIM_SAT_O2' },
     ],
-    profile: 'http://hl7.org/fhir/StructureDefinition/oxygensat',
+    profile: PROFILE.oxygenSat,
   },
   pulseRate: {
     codings: [
@@ -43,7 +45,7 @@ const EXTRA: Partial<Record<SampleMetric, { codings: Coding[]; profile?: string;
       { system: LOINC, code: '8889-8', display: 'Heart rate by Pulse oximetry' },
       { system: MDC, code: '149530', display: 'MDC_PULS_OXIM_PULS_RATE' },
     ],
-    profile: 'http://hl7.org/fhir/StructureDefinition/heartrate',
+    profile: PROFILE.heartRate,
     unitDisplay: 'beats/minute',
   },
   respRate: {
@@ -51,14 +53,18 @@ const EXTRA: Partial<Record<SampleMetric, { codings: Coding[]; profile?: string;
       { system: LOINC, code: '9279-1', display: 'Respiratory rate' },
       { system: MDC, code: '151562', display: 'MDC_RESP_RATE' },
     ],
-    profile: 'http://hl7.org/fhir/StructureDefinition/resprate',
+    profile: PROFILE.respRate,
     unitDisplay: 'breaths/minute',
   },
   // A concentrator's (or ventilator's) supplemental oxygen: part of the therapy, not a vital sign.
   o2Flow: { codings: [{ system: LOINC, code: '3151-8', display: 'Inhaled oxygen flow rate' }], unitDisplay: 'L/min' },
 };
 
-/** Patient measurements are vital signs; ventilator settings and leak describe the therapy. */
+/**
+ * Patient measurements are vital signs; ventilator settings and leak describe the therapy. The
+ * ANS IG and FR Core have no profile for the latter: they claim the R4 base vital-signs profile,
+ * whose VSCat slice requires the vital-signs category, and carry `therapy` as a second category.
+ */
 const VITAL_SIGNS: ReadonlySet<SampleMetric> = new Set(['spo2', 'pulseRate', 'perfusionIndex', 'respRate', 'tidalVolume', 'minuteVentilation']);
 
 export function metricCoding(metric: SampleMetric): MetricCoding {
@@ -71,8 +77,8 @@ export function metricCoding(metric: SampleMetric): MetricCoding {
   codings.push({ system: METRIC_SYSTEM, code: metric, display: def.display });
   return {
     codings,
-    category: VITAL_SIGNS.has(metric) ? 'vital-signs' : 'therapy',
-    profile: extra?.profile,
+    categories: VITAL_SIGNS.has(metric) ? ['vital-signs'] : ['vital-signs', 'therapy'],
+    profile: extra?.profile ?? PROFILE.vitalSigns,
     unitDisplay: extra?.unitDisplay ?? def.unit,
   };
 }

@@ -14,6 +14,9 @@ const ISSUE: Partial<Record<ErrorCode, IssueType>> = {
   FORBIDDEN: 'forbidden',
   NOT_FOUND: 'not-found',
   TOO_MANY_REQUESTS: 'throttled',
+  ACCOUNT_LOCKED: 'throttled',
+  PAYLOAD_TOO_LARGE: 'too-costly',
+  SERVICE_UNAVAILABLE: 'transient',
   INTERNAL: 'exception',
 };
 

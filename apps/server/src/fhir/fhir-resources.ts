@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { isLowConfidence, SAMPLE_METRICS, shareableIns, SPO2_LOW_CONFIDENCE_BELOW, type DeviceKind, type IdentityStatus, type SampleMetric } from '#domain';
-import { DEVICE_SERIAL_SYSTEM, deviceFhirId, metricCoding, OBSERVATION_CATEGORY, OBSERVATION_STATISTICS, UCUM } from './fhir-codes.js';
+import { isLowConfidence, SAMPLE_METRICS, SPO2_LOW_CONFIDENCE_BELOW, type DeviceKind, type SampleMetric } from '#domain';
+import { DEVICE_SERIAL_SYSTEM, deviceFhirId, MDC, metricCoding, OBSERVATION_CATEGORY, OBSERVATION_STATISTICS, UCUM } from './fhir-codes.js';
+import { DATA_ABSENT_REASON, MDC_FIRMWARE_VERSION, MDC_SIMPLE_MDS, MDC_SPECIALIZATION, PROFILE } from './fhir-profiles.js';
 
 /** Builders of the FHIR R4 resources this server returns (pure; JSON shapes per hl7.org/fhir/R4). */
 export type Resource = { resourceType: string; id?: string } & Record<string, unknown>;
@@ -8,20 +9,29 @@ export type Resource = { resourceType: string; id?: string } & Record<string, un
 export const FHIR_VERSION = '4.0.1';
 export const FHIR_JSON = 'application/fhir+json';
 
-const CATEGORY_DISPLAY = { 'vital-signs': 'Vital Signs', therapy: 'Therapy' } as const;
+/** The ANS profiles fix category[VSCat].coding.display to "vital-signs" (MesFrObservationOxygenSat.fsh, …RespRate.fsh). */
+const CATEGORY_DISPLAY = { 'vital-signs': 'vital-signs', therapy: 'Therapy' } as const;
+const CATEGORY_TEXT = { 'vital-signs': 'Vital Signs', therapy: 'Therapy' } as const;
+
+/**
+ * `meta.source` of what this server exports: the URI of the system the resource comes from (the
+ * ANS profiles describe it as an OID URI where the sender has one; this server has none, so its
+ * FHIR base URL).
+ */
+export type MetaSource = string;
 
 function quantity(metric: SampleMetric, value: number) {
   const unit = SAMPLE_METRICS[metric].unit;
   return { value, unit: metricCoding(metric).unitDisplay, system: UCUM, code: unit };
 }
 
-function observationBase(metric: SampleMetric, patientId: string) {
+function observationBase(metric: SampleMetric, patientId: string, source: MetaSource) {
   const coding = metricCoding(metric);
   return {
     resourceType: 'Observation',
-    ...(coding.profile ? { meta: { profile: [coding.profile] } } : {}),
+    meta: { source, profile: [coding.profile] },
     status: 'final',
-    category: [{ coding: [{ system: OBSERVATION_CATEGORY, code: coding.category, display: CATEGORY_DISPLAY[coding.category] }], text: CATEGORY_DISPLAY[coding.category] }],
+    category: coding.categories.map((c) => ({ coding: [{ system: OBSERVATION_CATEGORY, code: c, display: CATEGORY_DISPLAY[c] }], text: CATEGORY_TEXT[c] })),
     code: { coding: coding.codings, text: SAMPLE_METRICS[metric].display },
     subject: { reference: `Patient/${patientId}` },
   };
@@ -55,9 +65,9 @@ export interface RawReading {
   value: number;
 }
 
-export function readingObservation(patientId: string, r: RawReading): Resource {
+export function readingObservation(patientId: string, r: RawReading, source: MetaSource): Resource {
   return {
-    ...observationBase(r.metric, patientId),
+    ...observationBase(r.metric, patientId, source),
     id: observationId('r', r.deviceId, r.metric, r.timeUs),
     effectiveDateTime: r.time.toISOString(),
     valueQuantity: quantity(r.metric, r.value),
@@ -77,11 +87,14 @@ export interface AggregateBucket {
   bucket: string;
 }
 
-/** A bucket of the trend as an Observation: value = mean; minimum, maximum and count as components. */
-export function aggregateObservation(patientId: string, b: AggregateBucket): Resource {
+/**
+ * A bucket of the trend as an Observation: value = mean; minimum, maximum and count as components.
+ * No device: a bucket may mix devices, and the profiles' device element is 0..1.
+ */
+export function aggregateObservation(patientId: string, b: AggregateBucket, source: MetaSource): Resource {
   const stat = (code: 'minimum' | 'maximum' | 'count', display: string) => ({ coding: [{ system: OBSERVATION_STATISTICS, code, display }], text: display });
   return {
-    ...observationBase(b.metric, patientId),
+    ...observationBase(b.metric, patientId, source),
     id: observationId('b', patientId, b.metric, b.bucket, b.start.toISOString()),
     effectivePeriod: { start: b.start.toISOString(), end: b.end.toISOString() },
     valueQuantity: quantity(b.metric, b.avg),
@@ -97,33 +110,46 @@ export function aggregateObservation(patientId: string, b: AggregateBucket): Res
   };
 }
 
-/**
- * The Patient: its INS only through shareableIns (a qualified identity, RNIV), with the system of
- * its assigning authority; otherwise the local id and the display name only.
- */
-export function patientResource(p: { id: string; displayName: string; ins: string | null; insOid?: string | null; identityStatus: IdentityStatus }): Resource {
-  const ins = shareableIns(p);
-  return {
-    resourceType: 'Patient',
-    id: p.id,
-    ...(ins ? { identifier: [{ use: 'official', system: `urn:oid:${ins.oid}`, value: ins.value }] } : {}),
-    active: true,
-    name: [{ text: p.displayName }],
-  };
-}
-
 const DEVICE_KIND_TEXT: Record<DeviceKind, string> = { oximeter: 'Pulse oximeter', ventilator: 'Home mechanical ventilator', concentrator: 'Home oxygen concentrator' };
 
-export function deviceResource(d: { deviceId: string; kind: DeviceKind; patientId: string; active: boolean; firmware: string | null }): Resource {
+/** A primitive the profile requires but this registry does not know: present, with a data-absent-reason (FHIR R4 §2.1.0.8). */
+const unknownPrimitive = { extension: [{ url: DATA_ABSENT_REASON, valueCode: 'unknown' }] };
+
+export interface DeviceRecord {
+  deviceId: string;
+  kind: DeviceKind;
+  patientId: string;
+  active: boolean;
+  firmware: string | null;
+}
+
+/**
+ * The device in the PHD profile (PhdDevice, R4): the serial as identifier, the simple-MDS type
+ * (MDC 65573), the specialization of its kind, the firmware as the MDC firmware version. The
+ * registry does not record manufacturer, model or specialization version, which the profile
+ * requires: they carry a data-absent-reason instead of an invented value (an unknown firmware too).
+ */
+export function deviceResource(d: DeviceRecord, source: MetaSource): Resource {
+  const spec = MDC_SPECIALIZATION[d.kind];
   return {
     resourceType: 'Device',
     id: deviceFhirId(d.deviceId),
+    meta: { source, profile: [PROFILE.phdDevice] },
     identifier: [{ system: DEVICE_SERIAL_SYSTEM, value: d.deviceId }],
     status: d.active ? 'active' : 'inactive',
+    _manufacturer: unknownPrimitive,
     serialNumber: d.deviceId,
     deviceName: [{ name: DEVICE_KIND_TEXT[d.kind], type: 'user-friendly-name' }],
-    type: { text: DEVICE_KIND_TEXT[d.kind] },
-    ...(d.firmware ? { version: [{ value: d.firmware }] } : {}),
+    _modelNumber: unknownPrimitive,
+    type: { coding: [{ system: MDC, ...MDC_SIMPLE_MDS }], text: DEVICE_KIND_TEXT[d.kind] },
+    specialization: [{ systemType: { coding: [{ system: MDC, ...spec }], text: DEVICE_KIND_TEXT[d.kind] }, _version: unknownPrimitive }],
+    version: [
+      {
+        type: { coding: [{ system: MDC, ...MDC_FIRMWARE_VERSION }], text: 'Firmware' },
+        // Device.version.value is 1..1 and FHIR.js does not take an extension alone for it.
+        ...(d.firmware ? { value: d.firmware } : { value: 'unknown', _value: unknownPrimitive }),
+      },
+    ],
     patient: { reference: `Patient/${d.patientId}` },
   };
 }
@@ -139,7 +165,7 @@ export function searchBundle(entries: { fullUrl: string; resource: Resource }[],
   };
 }
 
-export type IssueType = 'invalid' | 'not-found' | 'login' | 'forbidden' | 'too-costly' | 'exception' | 'throttled' | 'processing';
+export type IssueType = 'invalid' | 'not-found' | 'login' | 'forbidden' | 'too-costly' | 'exception' | 'throttled' | 'processing' | 'not-supported' | 'transient';
 
 export function operationOutcome(code: IssueType, diagnostics: string): Resource {
   return { resourceType: 'OperationOutcome', issue: [{ severity: code === 'exception' ? 'fatal' : 'error', code, diagnostics }] };
@@ -153,7 +179,7 @@ export function capabilityStatement(baseUrl: string): Resource {
     publisher: 'Respiratory telemonitoring',
     kind: 'instance',
     software: { name: 'Respiratory telemonitoring backend' },
-    implementation: { description: 'Read-only FHIR R4 export of home oximetry and ventilation data', url: `${baseUrl}/fhir` },
+    implementation: { description: 'FHIR R4 export of home oximetry and ventilation data (ANS Mesures de santé, FR Core, PHD profiles), and the ANS feed (POST /fhir)', url: `${baseUrl}/fhir` },
     fhirVersion: FHIR_VERSION,
     format: [FHIR_JSON, 'json'],
     rest: [
@@ -161,13 +187,18 @@ export function capabilityStatement(baseUrl: string): Resource {
         mode: 'server',
         security: {
           description:
-            'Bearer access token from POST /api/auth/login (roles physician and nurse). A patient outside the caller\'s care teams, and anything of that patient, answers 404. Every read is audited.',
+            'Reads: bearer access token from POST /api/auth/login (roles physician and nurse). A patient outside the caller\'s care teams, and anything of that patient, answers 404. Every read is audited. POST /fhir (feed Bundle): HTTP Basic deviceId:secret of a registered device, or an admin bearer token.',
         },
+        interaction: [
+          { code: 'transaction', documentation: 'A mesures-bundle-flux-alimentation Bundle: atomic; one bad entry answers 400 with an OperationOutcome and stores nothing.' },
+          { code: 'batch', documentation: 'The same entries processed one by one: batch-response with a status (and OperationOutcome) per entry.' },
+        ],
         resource: [
-          { type: 'Patient', interaction: [{ code: 'read' }] },
-          { type: 'Device', interaction: [{ code: 'read' }] },
+          { type: 'Patient', supportedProfile: [PROFILE.frCorePatient, PROFILE.frCorePatientIns], interaction: [{ code: 'read' }] },
+          { type: 'Device', supportedProfile: [PROFILE.phdDevice], interaction: [{ code: 'read' }] },
           {
             type: 'Observation',
+            supportedProfile: [PROFILE.oxygenSat, PROFILE.heartRate, PROFILE.respRate, PROFILE.vitalSigns],
             interaction: [{ code: 'search-type' }],
             searchParam: [
               { name: 'patient', type: 'reference', documentation: 'Required. Patient/<id> or <id>.' },

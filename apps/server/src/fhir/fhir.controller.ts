@@ -59,13 +59,13 @@ export class FhirController {
 
   @Get('Patient/:id')
   @Header('Content-Type', CONTENT_TYPE)
-  readPatient(@Param('id') id: string, @CurrentUser() principal: Principal): Promise<Resource> {
-    return this.fhir.readPatient(principal, id);
+  readPatient(@Param('id') id: string, @Req() req: Request, @CurrentUser() principal: Principal): Promise<Resource> {
+    return this.fhir.readPatient(principal, id, urlsOf(req, this.publicBaseUrl));
   }
 
   @Get('Device/:id')
   @Header('Content-Type', CONTENT_TYPE)
-  readDevice(@Param('id') id: string, @CurrentUser() principal: Principal): Promise<Resource> {
-    return this.fhir.readDevice(principal, id);
+  readDevice(@Param('id') id: string, @Req() req: Request, @CurrentUser() principal: Principal): Promise<Resource> {
+    return this.fhir.readDevice(principal, id, urlsOf(req, this.publicBaseUrl));
   }
 }

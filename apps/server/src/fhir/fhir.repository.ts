@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { SampleMetric } from '#domain';
 import { PG_POOL } from '../database/database.module.js';
 import type { DeviceEntity } from '../registry/registry.entities.js';
+import type { PatientIdentity } from './fhir-patient.js';
 import type { RawReading } from './fhir-resources.js';
 import type { PatientScope } from '../access/patient-scope.js';
 import { PATIENT_DEVICE_IDS_SQL } from '../database/patient-device-ids.js';
@@ -54,6 +55,18 @@ export class FhirRepository {
       [q.patient.id, q.metrics, q.from ?? null, q.to ?? null, q.after?.timeUs ?? null, q.after?.metric ?? null, q.after?.deviceId ?? null, q.limit],
     );
     return rows.map((r) => ({ deviceId: r.device_id, metric: r.metric, time: r.time, timeUs: r.us, value: r.value }));
+  }
+
+  /** The identity traits the FHIR Patient shows (fhir-patient.ts decides what of them may leave). */
+  async patientIdentity(patient: PatientScope): Promise<PatientIdentity | undefined> {
+    const { rows } = await this.pool.query<PatientIdentity>(
+      `SELECT id, display_name AS "displayName", ins, ins_oid AS "insOid", identity_status AS "identityStatus",
+              birth_name AS "birthName", used_name AS "usedName", first_names AS "firstNames",
+              to_char(birth_date, 'YYYY-MM-DD') AS "birthDate", sex, birthplace_code AS "birthplaceCode"
+         FROM patients WHERE id = $1`,
+      [patient.id],
+    );
+    return rows[0];
   }
 
   async device(deviceId: string): Promise<DeviceRow | undefined> {

@@ -5,7 +5,8 @@ import { PatientAccessService } from '../access/patient-access.service.js';
 import { planTrend, TREND_BUCKETS } from '../clinical/trend-range.js';
 import { TrendsRepository } from '../clinical/trends.repository.js';
 import { decodeCursor, encodeCursor, type ObservationSearch } from './fhir-search.js';
-import { aggregateObservation, deviceResource, patientResource, readingObservation, searchBundle, type AggregateBucket, type Resource } from './fhir-resources.js';
+import { aggregateObservation, deviceResource, readingObservation, searchBundle, type AggregateBucket, type Resource } from './fhir-resources.js';
+import { patientResource } from './fhir-patient.js';
 import { deviceIdFromFhir } from './fhir-codes.js';
 import { FhirRepository } from './fhir.repository.js';
 import type { PatientScope } from '../access/patient-scope.js';
@@ -19,6 +20,11 @@ export interface RequestUrls {
   base: string;
   /** The request URL (absolute), for the self and next links. */
   self: string;
+}
+
+/** meta.source of every exported resource: this server's FHIR endpoint. */
+export function metaSource(urls: Pick<RequestUrls, 'base'>): string {
+  return `${urls.base}/fhir`;
 }
 
 @Injectable()
@@ -38,7 +44,8 @@ export class FhirService {
       count: search.count,
     };
     return this.access.read(principal, search.patientId, { action: 'fhir.observation.search', details }, async (patient, note) => {
-      const page = search.bucket ? await this.aggregatePage(patient, search, now) : await this.rawPage(patient, search);
+      const source = metaSource(urls);
+      const page = search.bucket ? await this.aggregatePage(patient, search, now, source) : await this.rawPage(patient, search, source);
       const entries = page.resources.map((resource) => ({ fullUrl: `${urls.base}/fhir/Observation/${resource.id}`, resource }));
       let next: string | undefined;
       if (page.nextCursor) {
@@ -51,7 +58,7 @@ export class FhirService {
     });
   }
 
-  private async rawPage(patient: PatientScope, search: ObservationSearch): Promise<{ resources: Resource[]; nextCursor?: string }> {
+  private async rawPage(patient: PatientScope, search: ObservationSearch, source: string): Promise<{ resources: Resource[]; nextCursor?: string }> {
     let after: { timeUs: string; metric: string; deviceId: string } | undefined;
     if (search.cursor) {
       const [timeUs, metric, deviceId] = decodeCursor(search.cursor, ['string', 'string', 'string']) as string[];
@@ -70,13 +77,13 @@ export class FhirService {
     const pageRows = rows.slice(0, search.count);
     const last = pageRows.at(-1);
     return {
-      resources: pageRows.map((r) => readingObservation(search.patientId, r)),
+      resources: pageRows.map((r) => readingObservation(search.patientId, r, source)),
       nextCursor: rows.length > search.count && last ? encodeCursor([last.timeUs, last.metric, last.deviceId]) : undefined,
     };
   }
 
   /** Bucketed: every bucket of every requested metric in range (bounded by planTrend), then paged in memory. */
-  private async aggregatePage(patient: PatientScope, search: ObservationSearch, now: Date): Promise<{ resources: Resource[]; nextCursor?: string }> {
+  private async aggregatePage(patient: PatientScope, search: ObservationSearch, now: Date, source: string): Promise<{ resources: Resource[]; nextCursor?: string }> {
     const bucket = search.bucket!;
     const to = search.to ?? now;
     const from = search.from ?? new Date(to.getTime() - DEFAULT_BUCKETED_RANGE_MS);
@@ -98,24 +105,26 @@ export class FhirService {
     const page = all.slice(startIndex, startIndex + search.count);
     const last = page.at(-1);
     return {
-      resources: page.map((b) => aggregateObservation(search.patientId, b)),
+      resources: page.map((b) => aggregateObservation(search.patientId, b, source)),
       nextCursor: startIndex + search.count < all.length && last ? encodeCursor([last.start.getTime(), last.metric]) : undefined,
     };
   }
 
-  async readPatient(principal: Principal, patientId: string): Promise<Resource> {
-    return this.access.read(principal, patientId, { action: 'fhir.patient.read', target: { type: 'Patient', id: patientId } }, async (patient) =>
-      patientResource(patient),
-    );
+  async readPatient(principal: Principal, patientId: string, urls: Pick<RequestUrls, 'base'>): Promise<Resource> {
+    return this.access.read(principal, patientId, { action: 'fhir.patient.read', target: { type: 'Patient', id: patientId } }, async (patient) => {
+      const identity = await this.repository.patientIdentity(patient);
+      if (!identity) throw AppError.notFound('patient');
+      return patientResource(identity, metaSource(urls));
+    });
   }
 
   /** A device is visible exactly when its patient is. */
-  async readDevice(principal: Principal, fhirId: string): Promise<Resource> {
+  async readDevice(principal: Principal, fhirId: string, urls: Pick<RequestUrls, 'base'>): Promise<Resource> {
     const device = /^[A-Za-z0-9.-]{3,64}$/.test(fhirId) ? await this.repository.device(deviceIdFromFhir(fhirId)) : undefined;
     if (!device) throw AppError.notFound('device');
     const audit = { action: 'fhir.device.read', details: { deviceId: device.deviceId }, target: { type: 'Device', id: device.deviceId } };
     try {
-      return await this.access.read(principal, device.patientId, audit, async () => deviceResource(device));
+      return await this.access.read(principal, device.patientId, audit, async () => deviceResource(device, metaSource(urls)));
     } catch (err) {
       if (err instanceof AppError && err.code === 'NOT_FOUND') throw AppError.notFound('device');
       throw err;

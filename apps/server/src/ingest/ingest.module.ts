@@ -44,6 +44,7 @@ import { RulesHandover } from './rules-handover.js';
     LastSeenTracker,
     IngestService,
   ],
-  exports: [DeviceCache, IngestService],
+  // MessageRouter and InflightBudget: inbound FHIR (fhir/feed) hands its messages to the same path.
+  exports: [DeviceCache, IngestService, MessageRouter, InflightBudget],
 })
 export class IngestModule {}
