@@ -25,7 +25,7 @@ describe('patient page: report downloads (headless Chromium)', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium`);
     t = await startTestApp({ roles: ['api'] });
-    team = await t.ctx.newTeamWithPatient();
+    team = await t.ctx.newTeamWithPatient({ episode: false }); // the ended episode is the test's
     await t.pool.query(`UPDATE patients SET display_name = 'Gérard Noël' WHERE id = $1`, [team.patient.id]);
     const startDate = DateTime.now().setZone(ZONE).minus({ months: 2 }).toISODate()!;
     const episode = await api<{ id: string }>(t.url, 'POST', `/api/patients/${team.patient.id}/episodes`, team.physician.token, { indication: 'oxygen', prescriberId: team.physician.id, startDate });

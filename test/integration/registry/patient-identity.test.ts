@@ -64,10 +64,15 @@ describe('patient identity (RNIV) and PATCH /api/patients/:id', () => {
       if (shared) {
         expect(view.body.identity.ins).toEqual({ value: ins, oid: NIR_OID });
         expect(view.body.ins).toBe(ins);
-        expect(fhir.body.identifier).toEqual([{ use: 'official', system: `urn:oid:${NIR_OID}`, value: ins }]);
+        // FR Core Patient INS: the INS-NIR first, then the local id (fhir.test.ts checks the whole profile).
+        expect(fhir.body.identifier).toEqual([
+          expect.objectContaining({ use: 'official', system: `urn:oid:${NIR_OID}`, value: ins }),
+          expect.objectContaining({ use: 'usual', system: 'urn:telemonitoring:patient-id', value: created.id }),
+        ]);
       } else {
         for (const body of [created, view.body, list.body, fhir.body]) expect(JSON.stringify(body)).not.toContain(ins);
-        expect(fhir.body.identifier).toBeUndefined();
+        // FR Core Patient: the local id only.
+        expect(fhir.body.identifier).toEqual([expect.objectContaining({ use: 'usual', system: 'urn:telemonitoring:patient-id', value: created.id })]);
       }
     }
   });
@@ -90,7 +95,7 @@ describe('patient identity (RNIV) and PATCH /api/patients/:id', () => {
     const qualified = await api<PatientBody>(t.url, 'PATCH', `/api/patients/${patient.id}`, physician.token, { identity: { ...identityTraits(), status: 'qualified' } });
     expect(qualified.status).toBe(200);
     expect(qualified.body.identity.ins).toEqual({ value: ins, oid: NIR_OID });
-    expect((await api<{ identifier?: unknown[] }>(t.url, 'GET', `/fhir/Patient/${patient.id}`, nurse.token)).body.identifier).toHaveLength(1);
+    expect((await api<{ identifier?: { value: string }[] }>(t.url, 'GET', `/fhir/Patient/${patient.id}`, nurse.token)).body.identifier?.map((i) => i.value)).toContain(ins);
     // Downgrades are allowed: a doubt on the identity, and the INS stops leaving the product.
     const doubt = await api<PatientBody>(t.url, 'PATCH', `/api/patients/${patient.id}`, nurse.token, { identity: { ...identityTraits(), status: 'provisional' } });
     expect(doubt.status).toBe(200);

@@ -42,7 +42,7 @@ describe('reports: monthly and closing PDFs, operator activity', () => {
 
   /** A patient of a new team with an active episode, an identity, a handled alert, a threshold change, a review and data. */
   async function scenario(identity: 'qualified' | 'provisional') {
-    const { team, nurse, physician, patient, device } = await t.ctx.newTeamWithPatient();
+    const { team, nurse, physician, patient, device } = await t.ctx.newTeamWithPatient({ episode: false }); // the episode is the test's
     const ins = newIns();
     await t.pool.query(`UPDATE users SET display_name = 'Dr Anaïs Lefèvre' WHERE id = $1`, [physician.id]);
     await t.pool.query(`UPDATE users SET display_name = 'Zoé Nurse' WHERE id = $1`, [nurse.id]);
@@ -97,7 +97,7 @@ describe('reports: monthly and closing PDFs, operator activity', () => {
   });
 
   it('prints the thresholds in force during the month reported, not those of today', async () => {
-    const { physician, patient } = await t.ctx.newTeamWithPatient();
+    const { physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
     await t.pool.query(`UPDATE users SET display_name = 'Dr Paul Mercier' WHERE id = $1`, [physician.id]);
     expect((await api(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, { indication: 'niv', prescriberId: physician.id, startDate })).status).toBe(201);
     const previous = DateTime.now().setZone(ZONE).minus({ months: 1 });
@@ -144,7 +144,7 @@ describe('reports: monthly and closing PDFs, operator activity', () => {
     ['in the future', DateTime.now().setZone(ZONE).plus({ months: 1 }).toFormat('yyyy-MM'), 'REPORT_MONTH_IN_FUTURE'],
     ['before the episode', DateTime.now().setZone(ZONE).minus({ months: 4 }).toFormat('yyyy-MM'), 'REPORT_MONTH_BEFORE_EPISODE'],
   ])('a bad month (%s) is 400 %s', async (_case, m, code) => {
-    const { physician, patient } = await t.ctx.newTeamWithPatient();
+    const { physician, patient } = await t.ctx.newTeamWithPatient({ episode: false });
     await api(t.url, 'POST', `/api/patients/${patient.id}/episodes`, physician.token, { indication: 'oxygen', prescriberId: physician.id, startDate });
     const res = await api<{ error: { code: string } }>(t.url, 'GET', `/api/patients/${patient.id}/reports/monthly.pdf${m === undefined ? '' : `?month=${m}`}`, physician.token);
     expect([res.status, res.body.error.code]).toEqual([400, code]);
@@ -236,9 +236,10 @@ describe('reports: monthly and closing PDFs, operator activity', () => {
       const all = await api<Row[]>(t.url, 'GET', `/api/reports/activity?month=${month}`, admin.token);
       expect(all.status).toBe(200);
       expect(all.body.map((r) => r.episodeId)).toContain(s.episodeId);
-      const other = await t.ctx.newTeamWithPatient();
+      const other = await t.ctx.newTeamWithPatient(); // its patient has an active episode of its own
       const theirs = await api<Row[]>(t.url, 'GET', `/api/reports/activity?month=${month}`, other.physician.token);
-      expect(theirs.body).toEqual([]);
+      expect(theirs.body.map((r) => r.episodeId)).not.toContain(s.episodeId);
+      expect(theirs.body.map((r) => [r.patientId, r.careTeamId])).toEqual([[other.patient.id, other.team.id]]);
       expect((await api(t.url, 'GET', `/api/reports/activity?month=${month}`, s.nurse.token)).status).toBe(403);
       const bad = await api<{ error: { code: string } }>(t.url, 'GET', `/api/reports/activity?month=2026-1`, admin.token);
       expect([bad.status, bad.body.error.code]).toEqual([400, 'REPORT_MONTH_INVALID']);
