@@ -112,7 +112,7 @@ describe('what-if, evidence and NEWS2 on the pages (headless Chromium)', () => {
 
     // Lower the SpO2 limit to 86 %: only the 85 % desaturation meets it.
     const previews = Number(await page.locator('body').getAttribute('data-previews'));
-    const field = page.locator('#thresholds-form fieldset', { has: page.locator('legend', { hasText: /^spo2\.low$/ }) }).getByLabel('threshold');
+    const field = page.locator('#thresholds-form fieldset[data-rule="spo2.low"]').getByLabel('threshold');
     await field.fill('86');
     await page.waitForFunction(
       (n) => Number((globalThis as unknown as { document: { body: { dataset: { previews?: string } } } }).document.body.dataset.previews ?? 0) > n,
