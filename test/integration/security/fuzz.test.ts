@@ -80,16 +80,16 @@ function signature(r: ParseResult): string {
 
 /** What ingestion writes for a readings payload of an active device (mirrors MessageValidator.route). */
 function readingsOutcome(deviceId: string, kind: DeviceKind, payload: Buffer, nowMs: number): Outcome | undefined {
-  const result = parseReadingsPayload(payload, window(nowMs));
+  // With the sender's kind, as the server parses it: an oximeter's sessions are rejected in their place.
+  const result = parseReadingsPayload(payload, window(nowMs), kind);
   // The server parses a little later: a timestamp that a byte flip put near an edge of the
   // acceptance window could fall either side. Such a payload is not used.
-  if (signature(result) !== signature(parseReadingsPayload(payload, window(nowMs + 180_000)))) return undefined;
+  if (signature(result) !== signature(parseReadingsPayload(payload, window(nowMs + 180_000), kind))) return undefined;
   if (!result.ok) return { kind: 'readings', deviceId, rows: [], sessions: [], rejections: [result.reason] };
   const rows = new Set<string>();
   for (const s of result.samples) for (const metric of Object.keys(s.values)) rows.add(`${metric}|${s.at}`);
   const rejected = result.rejected.map((x) => x.reason);
-  const sessions = kind === 'ventilator' ? [...new Set(result.sessions.map((s) => s.start))] : [];
-  if (kind === 'oximeter') for (let i = 0; i < result.sessions.length; i++) rejected.push('bad-session');
+  const sessions = [...new Set(result.sessions.map((s) => s.start))];
   const rejections = rejected.slice(0, MAX_ITEM_ROWS_PER_MESSAGE);
   if (rejected.length > MAX_ITEM_ROWS_PER_MESSAGE) rejections.push(rejected[MAX_ITEM_ROWS_PER_MESSAGE]!);
   return { kind: 'readings', deviceId, rows: [...rows], sessions, rejections };
