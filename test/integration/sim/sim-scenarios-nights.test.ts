@@ -62,9 +62,10 @@ describe('multi-night scenarios → the rules they are named for', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(await alertRules(t, patientId)).toEqual(expected);
     // the hours of the complete days, as GET /days counts them (sessions' o2UsageHours per therapy day)
-    const { rows } = await t.pool.query<{ hours: number }>(
-      `SELECT sum(s.o2_usage_hours) AS hours FROM night_sessions s JOIN devices d ON d.device_id = s.device_id AND d.kind = 'concentrator'
-        WHERE s.patient_id = $1 GROUP BY ((s.start_at AT TIME ZONE 'Europe/Paris') - interval '12 hours')::date ORDER BY 1`,
+    const { rows } = await t.pool.query<{ day: Date; hours: number }>(
+      `SELECT ((s.start_at AT TIME ZONE 'Europe/Paris') - interval '12 hours')::date AS day, sum(s.o2_usage_hours) AS hours
+         FROM night_sessions s JOIN devices d ON d.device_id = s.device_id AND d.kind = 'concentrator'
+        WHERE s.patient_id = $1 GROUP BY 1 ORDER BY 1`, // by day: the first and last days are the partial ones
       [patientId],
     );
     expect(rows.length).toBeGreaterThanOrEqual(7);

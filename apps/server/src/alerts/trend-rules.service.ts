@@ -30,6 +30,10 @@ const MAX_NIGHTS_PER_EVALUATION = 31;
 const MAX_LATE_DAYS_PER_PATIENT = 31;
 /** Late days are evaluated once an upload has settled: a backlog comes in many messages. */
 export const LATE_DAYS_SETTLE_MS = 10_000;
+/** A concentrator's sessions are judged this long after their last arrival (noteOxygenSessions)… */
+export const OXYGEN_SETTLE_MS = 2_000;
+/** …and at most this long after the first: a device that keeps sending is still judged. */
+export const OXYGEN_SETTLE_MAX_MS = 15_000;
 
 /**
  * Night rules (ventilation summaries) and oximetry.baseline (daily means), evaluated for a
@@ -47,6 +51,8 @@ export class TrendRulesService implements OnModuleDestroy {
   /** Per patient, complete days that received samples late (a backlog), not evaluated yet. */
   private lateDays = new Map<string, Set<string>>();
   private lateDaysTimer: NodeJS.Timeout | undefined;
+  /** Per patient, a concentrator's sessions not evaluated yet (noteOxygenSessions). */
+  private readonly oxygenPending = new Map<string, { starts: Set<number>; firstAt: number; timer: NodeJS.Timeout | undefined }>();
 
   constructor(
     private readonly data: RuleDataRepository,
@@ -61,6 +67,44 @@ export class TrendRulesService implements OnModuleDestroy {
    * would look short); the last complete day is evaluated instead, and the nightly job settles it.
    */
   async onSessions(patientId: string, sessionStarts: readonly number[], kind: SessionDeviceKind = 'ventilator', now = Date.now()): Promise<number> {
+    if (kind === 'concentrator') {
+      this.noteOxygenSessions(patientId, sessionStarts);
+      return 0;
+    }
+    return this.evaluateSessions(patientId, sessionStarts, kind, now);
+  }
+
+  /**
+   * A concentrator's sessions are judged once its upload has settled: a day comes in several
+   * sessions, and a backlog's sessions may be committed in several batches, out of order, so a
+   * day judged between two of its sessions looks short (a false o2.adherence). Per patient, the
+   * evaluation waits OXYGEN_SETTLE_MS after the last arrival (at most OXYGEN_SETTLE_MAX_MS after
+   * the first), then runs once on everything stored.
+   */
+  private noteOxygenSessions(patientId: string, sessionStarts: readonly number[]): void {
+    const pending = this.oxygenPending.get(patientId) ?? { starts: new Set<number>(), firstAt: Date.now(), timer: undefined };
+    this.oxygenPending.set(patientId, pending);
+    for (const s of sessionStarts) pending.starts.add(s);
+    clearTimeout(pending.timer);
+    const wait = Math.max(0, Math.min(OXYGEN_SETTLE_MS, pending.firstAt + OXYGEN_SETTLE_MAX_MS - Date.now()));
+    pending.timer = setTimeout(() => void this.flushOxygen(patientId), wait);
+  }
+
+  /** Evaluates a patient's pending oxygen sessions now (the timer's work). */
+  async flushOxygen(patientId: string): Promise<number> {
+    const pending = this.oxygenPending.get(patientId);
+    if (!pending) return 0;
+    clearTimeout(pending.timer);
+    this.oxygenPending.delete(patientId);
+    try {
+      return await this.evaluateSessions(patientId, [...pending.starts], 'concentrator', Date.now());
+    } catch (err) {
+      this.logger.error({ err, patientId }, 'oxygen rules evaluation failed');
+      return 0;
+    }
+  }
+
+  private async evaluateSessions(patientId: string, sessionStarts: readonly number[], kind: SessionDeviceKind, now: number): Promise<number> {
     const patient = await this.data.patientContext(patientId); // the gate: none without an active episode
     const span = await this.data.sessionSpan(patientId, kind);
     if (!patient || !span) return 0;
@@ -107,6 +151,8 @@ export class TrendRulesService implements OnModuleDestroy {
   onModuleDestroy(): void {
     clearTimeout(this.lateDaysTimer);
     this.lateDaysTimer = undefined;
+    for (const pending of this.oxygenPending.values()) clearTimeout(pending.timer);
+    this.oxygenPending.clear();
   }
 
   /**
