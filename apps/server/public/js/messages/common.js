@@ -1,0 +1,31 @@
+// Words every page shares (sign-in, top bar, severities, statuses).
+export const COMMON_MESSAGES = {
+  en: {
+    'app.title': 'Respiratory telemonitoring',
+    'signin.title': 'Sign in',
+    'signin.username': 'Username',
+    'signin.password': 'Password',
+    'signin.submit': 'Sign in',
+    'signout': 'Sign out',
+    'severity.critical': 'Critical',
+    'severity.warning': 'Warning',
+    'severity.info': 'Info',
+    'status.open': 'Open',
+    'status.acknowledged': 'Acknowledged',
+    'status.resolved': 'Resolved',
+  },
+  fr: {
+    'app.title': 'Télésurveillance respiratoire',
+    'signin.title': 'Connexion',
+    'signin.username': "Nom d'utilisateur",
+    'signin.password': 'Mot de passe',
+    'signin.submit': 'Se connecter',
+    'signout': 'Se déconnecter',
+    'severity.critical': 'Critique',
+    'severity.warning': 'Avertissement',
+    'severity.info': 'Information',
+    'status.open': 'Ouverte',
+    'status.acknowledged': 'Prise en compte',
+    'status.resolved': 'Résolue',
+  },
+};
