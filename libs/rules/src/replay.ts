@@ -1,4 +1,4 @@
-import type { PatientProfile, RuleId, Severity } from '#domain';
+import type { PatientProfile, RuleId } from '#domain';
 import { addDays, daysBetween, nightEnd } from './calendar.js';
 import type { RuleDecision } from './decision.js';
 import { evaluateSortedSamples, newDeviceState, type DeviceRuleState } from './device-evaluator.js';
@@ -22,16 +22,8 @@ import type { RuleSample } from './point-rules.js';
  * samples' own times.
  */
 
-export interface ReplayedAlert {
-  rule: RuleId;
-  severity: Severity;
-  /** First sample (night, day) that met the rule. */
-  startedAt: number;
-  /** The evidence that completed the rule (when the alert would have been raised, clinical time). */
-  at: number;
-  value: number | null;
-  threshold: number | null;
-}
+/** An alert the replay would have raised: the decision's own fields, nothing restated. */
+export type ReplayedAlert = Pick<RuleDecision, 'rule' | 'severity' | 'startedAt' | 'at' | 'value' | 'threshold'>;
 
 interface LedgerEntry {
   startedAt: number;
