@@ -132,6 +132,9 @@ describe('nurse console page (headless Chromium)', () => {
       const alert = await raiseAlert(t, patient.id);
       const row = page.locator(`tr[data-alert-id="${alert.alert.id}"]`);
       await row.getByRole('rowheader', { name: 'Jeanne Test' }).waitFor({ timeout: 10000 });
+      // Each alert leads to its patient's page (issue 18 §4).
+      const patientLink = row.getByRole('link', { name: 'Jeanne Test' });
+      expect(await patientLink.getAttribute('href')).toBe(`/patient.html?patient=${encodeURIComponent(patient.id)}`);
       await row.getByRole('img', { name: /^SpO₂ last hour: latest \d+%/ }).waitFor({ timeout: 10000 });
       await row.getByRole('img', { name: /^Pulse last hour: latest \d+\/min/ }).waitFor();
       expect(await row.locator('svg polyline').count()).toBe(2);

@@ -304,7 +304,11 @@ function render() {
     cell(tr, sev);
     const th = document.createElement('th');
     th.scope = 'row';
-    th.textContent = patientName(alert.patientId);
+    // The patient's name opens the patient page (trends, nights, evidence), in this tab.
+    const patientLink = document.createElement('a');
+    patientLink.href = `/patient.html?patient=${encodeURIComponent(alert.patientId)}`;
+    patientLink.textContent = patientName(alert.patientId);
+    th.appendChild(patientLink);
     // Left open when the patient's episode ended: the rules no longer run for this patient.
     if (state.alertsOff.has(alert.patientId)) {
       const off = document.createElement('small');
