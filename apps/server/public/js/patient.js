@@ -1,5 +1,6 @@
 // The physician's patient page: telemonitoring status, trends (SpO2, pulse, respiratory rate), nights, alerts and their evidence, reviews, thresholds and their what-if, reports.
-import { alertHandling, alertsInPeriod, currentUser, download, get, nights, post, put, request, signIn, signOut, trends, whenSignedOut } from './clinical-api.js';
+import { alertHandling, alertsInPeriod, currentUser, download, get, nights, post, put, request, signOut, trends } from './clinical-api.js';
+import { setUpSignIn } from './clinical-sign-in.js';
 import { renderEvidence } from './evidence-chart.js';
 import { renderWhatIf } from './clinical-whatif.js';
 import { bandFor, bandLabel, bucketFor, CHART_METRICS, renderTrendChart } from './clinical-charts.js';
@@ -10,25 +11,13 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const state = { patients: [], patientId: params.get('patient'), days: Number(params.get('days')) || 7, thresholds: null, charts: null };
 
-function showSignIn(message = '') {
-  $('workspace').hidden = true;
-  $('sign-out').hidden = true;
-  $('whoami').textContent = '';
-  $('sign-in').hidden = false;
-  $('sign-in-error').textContent = message;
-}
-
-whenSignedOut(() => showSignIn('Your session has ended: please sign in again.'));
-
-$('sign-in-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  try {
-    await signIn($('username').value, $('password').value);
-    $('password').value = '';
-    await start();
-  } catch (err) {
-    $('sign-in-error').textContent = err.message;
-  }
+const showSignIn = setUpSignIn({
+  hideContent: () => {
+    $('workspace').hidden = true;
+    $('sign-out').hidden = true;
+    $('whoami').textContent = '';
+  },
+  onSignedIn: () => start(),
 });
 
 $('sign-out').addEventListener('click', () => {

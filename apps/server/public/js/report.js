@@ -1,5 +1,6 @@
 // Printable monthly report: /report.html?patient=<id>&month=YYYY-MM (default: last month).
-import { alertHandling, alertsInPeriod, currentUser, get, nights, signIn, trends, whenSignedOut } from './clinical-api.js';
+import { alertHandling, alertsInPeriod, currentUser, get, nights, trends } from './clinical-api.js';
+import { setUpSignIn } from './clinical-sign-in.js';
 import { bandFor, bandLabel, CHART_METRICS, renderTrendChart } from './clinical-charts.js';
 import { cell, renderAlertsTable, renderNightsTable, summarizeNights } from './clinical-tables.js';
 
@@ -47,23 +48,11 @@ export function monthRange(month, now) {
   return { from, to, days, lastNight };
 }
 
-function showSignIn(message = '') {
-  $('report').hidden = true;
-  $('sign-in').hidden = false;
-  $('sign-in-error').textContent = message;
-}
-
-whenSignedOut(() => showSignIn('Your session has ended: please sign in again.'));
-
-$('sign-in-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  try {
-    await signIn($('username').value, $('password').value);
-    $('password').value = '';
-    await load();
-  } catch (err) {
-    $('sign-in-error').textContent = err.message;
-  }
+const showSignIn = setUpSignIn({
+  hideContent: () => {
+    $('report').hidden = true;
+  },
+  onSignedIn: () => load(),
 });
 
 $('print').addEventListener('click', () => window.print());
