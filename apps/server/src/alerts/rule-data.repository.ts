@@ -81,6 +81,19 @@ export class RuleDataRepository {
     return out;
   }
 
+  /**
+   * The second gate, beside the episode's (docs/alert-rules.md, "Snoozes"): whether a professional
+   * silenced this rule for this patient and the snooze is in force now (database time, so every
+   * process agrees on the moment it expires). Asked by AlertDecisionService before any raise.
+   */
+  async snoozed(patientId: string, rule: string, db: Queryable = this.pool): Promise<boolean> {
+    const { rows } = await db.query<{ snoozed: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM rule_snoozes WHERE patient_id = $1 AND rule = $2 AND ended_at IS NULL AND until > now()) AS snoozed`,
+      [patientId, rule],
+    );
+    return rows[0]?.snoozed === true;
+  }
+
   /** One patient through the gate (undefined: unknown, or no active episode: the rules decide nothing). */
   async patientContext(patientId: string): Promise<PatientRuleContext | undefined> {
     return (await this.patientContexts([patientId])).get(patientId);
