@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import mqtt, { type MqttClient } from 'mqtt';
-import { addDays, lastCompleteNight, zonedEpoch } from '#rules';
+import { addDays, lastCompleteNight, lastSettledNight, zonedEpoch } from '#rules';
+import { AlertJobsService } from '../../../apps/server/src/alerts/alert-jobs.service.js';
 import { TEST_MQTT_URL } from '../../support/test-env.js';
 import { api, eventually, startTestApp, type TestApp, type TestUser } from '../../support/test-app.js';
 import { alertsOf, HOUR, SECOND } from '../alerts/alert-fixtures.js';
@@ -135,5 +136,33 @@ describe('snoozes gate the rules', () => {
     await eventually(async () => Number((await t.pool.query(`SELECT count(*) AS n FROM night_sessions WHERE patient_id = $1`, [snoozedId])).rows[0].n) === 3);
     await sleep(500);
     expect(await alertsOf(t.pool, snoozedId, 'niv.leak')).toEqual([]);
+  });
+
+  it('the snoozes-ended job re-evaluates a night rule whose snooze just ended: the leak streak still present raises then', async () => {
+    const team = await t.ctx.newCareTeam();
+    const nurse = await t.ctx.newUser('nurse', [team.id]);
+    const patient = await t.ctx.newPatient(team.id);
+    const vent = await t.ctx.newDevice(patient.id, 'ventilator');
+    const id = await snooze(nurse, patient.id, 'niv.leak', new Date(Date.now() + 24 * HOUR).toISOString());
+    // The three nights up to the last settled one: what the nightly evaluation looks at.
+    const last = lastSettledNight(Date.now(), 'Europe/Paris');
+    const sessions = [2, 1, 0].map((back) => {
+      const start = zonedEpoch(addDays(last, -back), 22, 'Europe/Paris');
+      return { start: new Date(start).toISOString(), end: new Date(start + 8 * HOUR).toISOString(), usageHours: 8, leakP95: 31, ahi: 3, respRateMedian: 16 };
+    });
+    const client = await connectDevice(vent);
+    clients.push(client);
+    await client.publishAsync(`tm/v1/devices/${vent.deviceId}/readings`, JSON.stringify({ v: 1, sessions }), { qos: 1 });
+    await eventually(async () => Number((await t.pool.query(`SELECT count(*) AS n FROM night_sessions WHERE patient_id = $1`, [patient.id])).rows[0].n) === 3);
+    const jobs = t.app.get(AlertJobsService);
+    await sleep(300);
+    // Still snoozed: the job finds nothing ended, and a nightly run raises nothing.
+    expect(await jobs.afterSnoozesEnded(new Date(), 60_000, { patientIds: [patient.id] })).toBe(0);
+    await jobs.runNightly(new Date(), { patientIds: [patient.id] });
+    expect(await alertsOf(t.pool, patient.id, 'niv.leak')).toEqual([]);
+
+    expect((await api(t.url, 'DELETE', `/api/snoozes/${id}`, nurse.token)).status).toBe(200);
+    expect(await jobs.afterSnoozesEnded(new Date(Date.now() + 1000), 60_000, { patientIds: [patient.id] })).toBeGreaterThan(0);
+    expect(await alertsOf(t.pool, patient.id, 'niv.leak')).toMatchObject([{ status: 'open', value: 31, threshold: 24 }]);
   });
 });

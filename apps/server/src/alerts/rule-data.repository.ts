@@ -94,6 +94,19 @@ export class RuleDataRepository {
     return rows[0]?.snoozed === true;
   }
 
+  /**
+   * Patients with a snooze of one of `rules` that ended (DELETE: ended_at; else expiry: until) in
+   * (from, to]: the rules to look at again, as a condition still present must raise at once.
+   */
+  async snoozesEnded(rules: readonly string[], from: Date, to: Date): Promise<string[]> {
+    const { rows } = await this.pool.query<{ patient_id: string }>(
+      `SELECT DISTINCT patient_id FROM rule_snoozes
+        WHERE rule = ANY($1::text[]) AND COALESCE(ended_at, until) > $2 AND COALESCE(ended_at, until) <= $3`,
+      [rules, from, to],
+    );
+    return rows.map((r) => r.patient_id);
+  }
+
   /** One patient through the gate (undefined: unknown, or no active episode: the rules decide nothing). */
   async patientContext(patientId: string): Promise<PatientRuleContext | undefined> {
     return (await this.patientContexts([patientId])).get(patientId);
