@@ -108,6 +108,20 @@ describe('snoozes REST', () => {
     expect(await countRows(patient.id)).toBe(1);
   });
 
+  it('documents the routes in OpenAPI, with the snoozable rules only', async () => {
+    const res = await api<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: { rule: { enum: string[] } } } }> } }>> }>(
+      t.url,
+      'GET',
+      '/api/docs-json',
+    );
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/patients/{id}/snoozes', '/api/snoozes/{id}']));
+    expect(Object.keys(res.body.paths['/api/patients/{id}/snoozes']!).sort()).toEqual(['get', 'post']);
+    const rules = res.body.paths['/api/patients/{id}/snoozes']!.post!.requestBody!.content['application/json']!.schema.properties.rule.enum;
+    expect(rules).toContain('spo2.low');
+    expect(rules).not.toContain('spo2.critical');
+    expect(rules).not.toContain('device.silent');
+  });
+
   it('DELETE ends a snooze early: the row stays with who and when, audited; a second DELETE is 409 SNOOZE_ALREADY_ENDED', async () => {
     const { nurse, physician, patient } = await t.ctx.newTeamWithPatient();
     const created = await api<Snooze>(t.url, 'POST', `/api/patients/${patient.id}/snoozes`, nurse.token, { rule: 'spo2.low', until: inHours(24), reason: 'post-op' });
