@@ -8,3 +8,4 @@ export * from './therapy-days.js';
 export * from './reviews.js';
 export * from './report-period.js';
 export * from './rule-catalogue.js';
+export * from './snoozes.js';

@@ -161,6 +161,6 @@ describe('scheduled jobs: escalation, silent devices, nightly rules', () => {
   });
 
   it('runs the jobs on timers and stops them on shutdown', () => {
-    expect(t.app.get(SchedulerService).schedule.map((j) => j.name)).toEqual(['escalation', 'device-silence', 'nightly-rules']);
+    expect(t.app.get(SchedulerService).schedule.map((j) => j.name)).toEqual(['escalation', 'device-silence', 'nightly-rules', 'snoozes-ended']);
   });
 });

@@ -46,10 +46,20 @@ export class AlertDecisionService {
     private readonly transactions: TransactionRunner,
   ) {}
 
-  /** Applies one decision; returns the committed event it produced (already published), if any. */
-  async apply(target: DecisionTarget, decision: RuleDecision): Promise<AlertEventMessage | null> {
+  /**
+   * Applies one decision; returns the committed event it produced (already published), if any.
+   * `onSnoozed` is called when a snooze of the rule suppressed a raise or an update.
+   */
+  async apply(target: DecisionTarget, decision: RuleDecision, onSnoozed?: () => void): Promise<AlertEventMessage | null> {
     // Most clears find nothing to clear (e.g. device.silent when a device speaks): one read, no transaction.
     if (decision.kind === 'clear' && !(await this.writes.hasActive(target.patientId, decision.rule))) return null;
+    // The snooze gate, in the one place every rule path (point, night, baseline, jobs) raises
+    // through: a snoozed rule raises nothing and notifies nothing. Clears still apply, so an alert
+    // open before the snooze can still be resolved by the rules (or by a nurse).
+    if (decision.kind !== 'clear' && (await this.data.snoozed(target.patientId, decision.rule))) {
+      onSnoozed?.();
+      return null;
+    }
     const message = await this.transactions.run((tx) =>
       decision.kind === 'clear' ? this.clear(tx, target, decision) : this.raiseOrUpdate(tx, target, decision),
     );

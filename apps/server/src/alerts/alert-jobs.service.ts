@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { deviceSpokeAgain, effectiveSettings, evaluateDeviceSilence } from '#rules';
+import { deviceSpokeAgain, effectiveSettings, evaluateDeviceSilence, NIGHT_RULE_IDS } from '#rules';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { TransactionRunner } from '../database/transaction.js';
 import { AlertEventsHub, type AlertEventMessage } from '../events/event-hubs.js';
@@ -7,6 +7,9 @@ import { AlertDecisionService } from './alert-decision.service.js';
 import { AlertWriteRepository } from './alert-write.repository.js';
 import { RuleDataRepository } from './rule-data.repository.js';
 import { TrendRulesService } from './trend-rules.service.js';
+
+/** The rules a snooze's end re-evaluates by job (the point rules raise on their next sample). */
+const SNOOZE_REEVALUATED_RULES: readonly string[] = [...NIGHT_RULE_IDS, 'oximetry.baseline'];
 
 /** Optional scope of a job run (tests, or an operator re-running one patient). */
 export interface JobScope {
@@ -89,6 +92,19 @@ export class AlertJobsService {
       if (d && (await this.decisions.apply({ patientId: r.patientId, deviceId: r.deviceId, profile: patient.profile, settings }, d))) raised++;
     }
     return { raised, cleared };
+  }
+
+  /**
+   * Snoozes of the night rules and oximetry.baseline that ended in the last `lookbackMs` (DELETE or
+   * expiry): the patient's nightly evaluation runs again now, so a condition still present raises
+   * at once instead of at the next session upload or nightly run. Point rules need no job: their
+   * next sample raises (RuleEvaluationService). Safe to rerun: a run already raised is the same
+   * episode. Returns the number of alert transitions.
+   */
+  async afterSnoozesEnded(now: Date, lookbackMs: number, scope: JobScope = {}): Promise<number> {
+    const ended = await this.data.snoozesEnded(SNOOZE_REEVALUATED_RULES, new Date(now.getTime() - lookbackMs), now);
+    const patients = scope.patientIds ? ended.filter((id) => scope.patientIds!.includes(id)) : ended;
+    return patients.length === 0 ? 0 : this.runNightly(now, { patientIds: patients });
   }
 
   /**

@@ -9,12 +9,15 @@ import { ThresholdsRepository } from './thresholds.repository.js';
 import { ThresholdsService } from './thresholds.service.js';
 import { ThresholdsPreviewService } from './thresholds-preview.service.js';
 import { ReplayDataRepository } from './replay-data.repository.js';
+import { SnoozeRepository } from './snooze.repository.js';
+import { SnoozesController } from './snoozes.controller.js';
+import { SnoozesService } from './snoozes.service.js';
 
-/** REST: alerts (list, read, acknowledge, resolve) and per-patient thresholds. */
+/** REST: alerts (list, read, acknowledge, resolve), per-patient thresholds and snoozes. */
 @Module({
   imports: [AlertsModule],
-  controllers: [AlertsController, ThresholdsController],
-  providers: [AlertQueryService, AlertEvidenceService, AlertEvidenceRepository, ThresholdsRepository, ThresholdsService, ThresholdsPreviewService, ReplayDataRepository],
+  controllers: [AlertsController, ThresholdsController, SnoozesController],
+  providers: [AlertQueryService, AlertEvidenceService, AlertEvidenceRepository, ThresholdsRepository, ThresholdsService, ThresholdsPreviewService, ReplayDataRepository, SnoozeRepository, SnoozesService],
   exports: [AlertQueryService, ThresholdsService],
 })
 export class AlertsApiModule {}

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PatientEntity, UserCareTeamEntity, UserEntity } from '../registry/registry.entities.js';
 import { ALERT_ENTITIES } from './alert.entities.js';
+import { RuleSnoozeEntity } from './snooze.entity.js';
 import { AlertDecisionService } from './alert-decision.service.js';
 import { AlertJobsService } from './alert-jobs.service.js';
 import { AlertLifecycleService } from './alert-lifecycle.service.js';
@@ -19,7 +20,7 @@ import { TrendRulesService } from './trend-rules.service.js';
 @Module({
   // Users, memberships and patients: the physicians an escalated alert goes to (ingest and
   // scheduler processes load no registry module of their own).
-  imports: [TypeOrmModule.forFeature([...ALERT_ENTITIES, UserEntity, UserCareTeamEntity, PatientEntity])],
+  imports: [TypeOrmModule.forFeature([...ALERT_ENTITIES, RuleSnoozeEntity, UserEntity, UserCareTeamEntity, PatientEntity])],
   providers: [
     AlertRepository,
     AlertWriteRepository,

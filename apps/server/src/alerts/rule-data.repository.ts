@@ -81,6 +81,32 @@ export class RuleDataRepository {
     return out;
   }
 
+  /**
+   * The second gate, beside the episode's (docs/alert-rules.md, "Snoozes"): whether a professional
+   * silenced this rule for this patient and the snooze is in force now (database time, so every
+   * process agrees on the moment it expires). Asked by AlertDecisionService before any raise.
+   */
+  async snoozed(patientId: string, rule: string, db: Queryable = this.pool): Promise<boolean> {
+    const { rows } = await db.query<{ snoozed: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM rule_snoozes WHERE patient_id = $1 AND rule = $2 AND ended_at IS NULL AND until > now()) AS snoozed`,
+      [patientId, rule],
+    );
+    return rows[0]?.snoozed === true;
+  }
+
+  /**
+   * Patients with a snooze of one of `rules` that ended (DELETE: ended_at; else expiry: until) in
+   * (from, to]: the rules to look at again, as a condition still present must raise at once.
+   */
+  async snoozesEnded(rules: readonly string[], from: Date, to: Date): Promise<string[]> {
+    const { rows } = await this.pool.query<{ patient_id: string }>(
+      `SELECT DISTINCT patient_id FROM rule_snoozes
+        WHERE rule = ANY($1::text[]) AND COALESCE(ended_at, until) > $2 AND COALESCE(ended_at, until) <= $3`,
+      [rules, from, to],
+    );
+    return rows.map((r) => r.patient_id);
+  }
+
   /** One patient through the gate (undefined: unknown, or no active episode: the rules decide nothing). */
   async patientContext(patientId: string): Promise<PatientRuleContext | undefined> {
     return (await this.patientContexts([patientId])).get(patientId);

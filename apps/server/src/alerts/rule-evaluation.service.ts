@@ -163,7 +163,11 @@ export class RuleEvaluationService implements OnModuleInit, OnModuleDestroy {
         entry ??= await this.restore(batch, patient, settings, now);
         entry.touchedAt = now;
         const decided = evaluateDeviceSamples(entry.state, batch.samples, settings, patient.profile);
-        for (const d of decided) await this.decisions.apply(target, d);
+        let snoozed = false;
+        for (const d of decided) await this.decisions.apply(target, d, () => (snoozed = true));
+        // A raise a snooze suppressed is not told: the windows are rebuilt from the database on the
+        // next batch, so a run still under way raises at its first sample after the snooze ends.
+        if (snoozed) this.devices.delete(batch.deviceId);
       }
       // The device speaks: a device.silent alert is over. Only worth a look when this process has
       // not heard the device for longer than the shortest silence that can raise one.

@@ -31,6 +31,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       { name: 'escalation', everyMs: s.escalationEverySeconds * 1000, run: (now) => jobs.escalateDue(now) },
       { name: 'device-silence', everyMs: s.silenceEverySeconds * 1000, run: (now) => jobs.checkSilentDevices(now) },
       { name: 'nightly-rules', everyMs: s.nightlyEverySeconds * 1000, run: (now) => jobs.runNightly(now) },
+      // Snoozes ended since the last run (twice the period: a late tick misses none; reruns are harmless).
+      { name: 'snoozes-ended', everyMs: s.escalationEverySeconds * 1000, run: (now) => jobs.afterSnoozesEnded(now, 2 * s.escalationEverySeconds * 1000) },
     ];
   }
 
