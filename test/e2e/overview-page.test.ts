@@ -61,6 +61,19 @@ describe('population view page (headless Chromium)', () => {
     await expect(page.locator('th[data-column="patient"]').getAttribute('aria-sort')).resolves.toBe('none');
     await expect(ids()).resolves.toEqual([alerted.id, patient.id]);
 
+    // Filters: open alerts only, then a name (accents and case ignored), then back to all.
+    await page.getByLabel('With open alerts only').check();
+    await expect(ids()).resolves.toEqual([alerted.id]);
+    await expect(page.locator('#status').textContent()).resolves.toBe('1 of 2 patients');
+    await page.getByLabel('With open alerts only').uncheck();
+    await page.getByRole('searchbox', { name: 'Patient name' }).fill('zoe');
+    await expect(ids()).resolves.toEqual([alerted.id]);
+    await page.getByRole('searchbox', { name: 'Patient name' }).fill('');
+    // Neither has sent data: both are "no data for 24 h".
+    await page.getByLabel('No data for 24 h').check();
+    await expect(ids()).resolves.toEqual([alerted.id, patient.id]);
+    await page.getByLabel('No data for 24 h').uncheck();
+
     // No raw message keys, no sideways scroll at 1280 px nor on a phone.
     await expect(page.locator('body').textContent()).resolves.not.toMatch(/overview\.\w/);
     const overflows = () => page.evaluate(() => {

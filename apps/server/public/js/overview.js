@@ -48,7 +48,29 @@ export function sortRows(rows, key, direction) {
   });
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The rows kept by the filters: the name contains `name` (case and accents ignored), with open
+ * alerts, without data for 24 h (or never), review overdue.
+ */
+export function filterRows(rows, f, now) {
+  const fold = (s) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  const name = fold(f.name?.trim() ?? '');
+  return rows.filter(
+    (r) =>
+      (!name || fold(r.displayName).includes(name)) &&
+      (!f.alerts || r.openAlerts > 0) &&
+      (!f.silent || r.lastDataAt === null || now - Date.parse(r.lastDataAt) >= DAY_MS) &&
+      (!f.overdue || r.reviewOverdue),
+  );
+}
+
 const state = { rows: [], sort: 'patient', direction: 'ascending' };
+
+function filters() {
+  return { name: $('filter-name').value, alerts: $('filter-alerts').checked, silent: $('filter-silent').checked, overdue: $('filter-overdue').checked };
+}
 
 function renderHead() {
   const head = $('overview-head');
@@ -77,7 +99,8 @@ function renderHead() {
 function renderBody() {
   const body = $('overview-body');
   body.replaceChildren();
-  for (const r of sortRows(state.rows, state.sort, state.direction)) {
+  const shown = filterRows(state.rows, filters(), Date.now());
+  for (const r of sortRows(shown, state.sort, state.direction)) {
     const tr = body.insertRow();
     tr.dataset.patientId = r.patientId;
     const name = document.createElement('th');
@@ -96,7 +119,8 @@ function renderBody() {
       if (column.key === 'openAlerts' && r.openAlerts > 0) cell.classList.add('attention');
     }
   }
-  $('status').textContent = state.rows.length ? t('overview.count', { n: state.rows.length }) : t('overview.empty');
+  const n = state.rows.length;
+  $('status').textContent = n === 0 ? t('overview.empty') : shown.length === n ? t('overview.count', { n }) : t('overview.shown', { shown: shown.length, n });
 }
 
 function render() {
@@ -131,6 +155,7 @@ onLanguageChange(() => {
   applyTranslations();
   if (state.rows.length) render();
 });
+for (const id of ['filter-name', 'filter-alerts', 'filter-silent', 'filter-overdue']) $(id).addEventListener('input', renderBody);
 whenSignedOut(() => showSignIn(t('overview.sessionEnded')));
 $('sign-in-form').addEventListener('submit', async (event) => {
   event.preventDefault();
