@@ -27,6 +27,7 @@ import { FhirModule } from './fhir/fhir.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OverviewModule } from './overview/overview.module.js';
 import { RegistryModule } from './registry/registry.module.js';
 import { ReportsModule } from './reports/reports.module.js';
 import { SchedulerModule } from './scheduler/scheduler.module.js';
@@ -34,7 +35,8 @@ import { SchedulerModule } from './scheduler/scheduler.module.js';
 
 /** Which feature modules each process role runs. One process can hold all roles (see docs/architecture.md). */
 const ROLE_MODULES: Record<ProcessRole, Type[]> = {
-  api: [RegistryModule, AlertsModule, AlertsApiModule, ConsoleModule, ClinicalModule, FhirModule, BrokerAuthModule, EpisodesModule, ReportsModule],
+  // OverviewModule first: its GET /api/patients/overview before the registry's /api/patients/:id.
+  api: [OverviewModule, RegistryModule, AlertsModule, AlertsApiModule, ConsoleModule, ClinicalModule, FhirModule, BrokerAuthModule, EpisodesModule, ReportsModule],
   ingest: [IngestModule, AlertsModule],
   scheduler: [SchedulerModule, AlertsModule],
 };

@@ -14,6 +14,7 @@ import { TEST_DATABASE_URL } from '../../support/test-env.js';
 import { issuePatientScope } from '../../../apps/server/src/access/patient-scope.js';
 import { standaloneDatabase, type StandaloneDatabase } from '../../support/transaction-runner.js';
 import { TherapyDataRepository } from '../../../apps/server/src/episodes/therapy-data.repository.js';
+import { OverviewRepository } from '../../../apps/server/src/overview/overview.repository.js';
 import { therapyDayWindow } from '#domain';
 
 // jest.config's testTimeout is not applied per project: hooks would get 5 s on a loaded machine.
@@ -202,5 +203,12 @@ describe('TimescaleDB flavour (PGlite) conforms to plain PostgreSQL', () => {
     expect(onTs.withData).toEqual([false, true, false]);
     expect(onTs).toEqual(onPlain);
     expect(onTs.aggregates[1]!.spo2Mean).not.toBeNull();
+  }, 60_000);
+
+  it('finds the same newest data for the population view (hypertable probes)', async () => {
+    const [onTs, onPlain] = [await new OverviewRepository(ts).lastDataAt([scope]), await new OverviewRepository(plain).lastDataAt([scope])];
+    // The last sample of yesterday evening's 10 minutes from 22:00 (any signal quality counts).
+    expect(onTs.get(patientId)?.getTime()).toBe(yesterday + 22 * 3_600_000 + 599_000);
+    expect(onTs).toEqual(onPlain);
   }, 60_000);
 });

@@ -5,6 +5,7 @@ import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { news2ForAlert, type AlertStatus, type AlertView } from '#domain';
 import { PG_POOL } from '../database/database-pool.js';
 import type { Queryable } from '../database/transaction.js';
+import type { PatientScope } from '../access/patient-scope.js';
 import type { AlertEventKind } from '../events/event-hubs.js';
 import { PatientEntity, UserCareTeamEntity, UserEntity } from '../registry/registry.entities.js';
 import { AlertEntity } from './alert.entities.js';
@@ -165,6 +166,25 @@ export class AlertRepository {
       .orderBy('a.id', 'DESC')
       .limit(q.limit ?? 200)
       .getMany();
+  }
+
+  /**
+   * Per patient, the alerts not yet resolved (open or acknowledged), in all and by severity: the
+   * population view's openAlerts. A patient without any is absent from the map.
+   */
+  async unresolvedCountsOf(patients: readonly PatientScope[]): Promise<Map<string, { total: number; critical: number; warning: number; info: number }>> {
+    const result = new Map<string, { total: number; critical: number; warning: number; info: number }>();
+    if (patients.length === 0) return result;
+    const { rows } = await this.pool.query<{ patient_id: string; total: number; critical: number; warning: number; info: number }>(
+      `SELECT patient_id, count(*)::int AS total,
+              count(*) FILTER (WHERE severity = 'critical')::int AS critical,
+              count(*) FILTER (WHERE severity = 'warning')::int AS warning,
+              count(*) FILTER (WHERE severity = 'info')::int AS info
+         FROM alerts WHERE patient_id = ANY($1::uuid[]) AND status <> 'resolved' GROUP BY patient_id`,
+      [patients.map((p) => p.id)],
+    );
+    for (const r of rows) result.set(r.patient_id, { total: r.total, critical: r.critical, warning: r.warning, info: r.info });
+    return result;
   }
 
   /** Physicians of the patient's care team: escalations reach them too. */

@@ -135,30 +135,40 @@ export class EpisodesService {
       principal,
       { action: 'patient.telemonitoring.list' },
       async (patients, note) => {
-        const [active, lastReviews] = await Promise.all([this.episodes.activeOfPatients(patients), this.reviews.lastOfPatients(patients)]);
-        const rows: TelemonitoredPatientDto[] = [];
-        for (const patient of patients) {
-          const episode = active.get(patient.id) ?? null;
-          const lastReview = lastReviews.get(patient.id) ?? null;
-          const current = episode ? (await this.complianceOf(patient, episode, now, { currentOnly: true }))[0] ?? null : null;
-          const due = episode ? reviewDue(lastReview?.getTime() ?? null, therapyDayWindow(episode.startDate, patient.timezone).start, this.config.reviewCadenceDays, now.getTime()) : null;
-          rows.push({
-            patientId: patient.id,
-            displayName: patient.displayName,
-            episode: episode ? episodeView(episode) : null,
-            alertsOn: episode !== null,
-            compliance: current,
-            belowTransmissionCheck: current !== null && current.days > 0 && !current.met,
-            lastReviewAt: lastReview?.toISOString() ?? null,
-            reviewDueAt: due ? new Date(due.dueAt).toISOString() : null,
-            reviewOverdue: due?.overdue ?? false,
-          });
-        }
+        const rows = await this.telemonitoredRowsOf(patients, now);
         note({ count: rows.length, reviewCadenceDays: this.config.reviewCadenceDays });
         return rows;
       },
       (rows) => rows.map((r) => r.patientId),
     );
+  }
+
+  /**
+   * The rows of the console's patient list for patients the caller was given access to (the
+   * scope is the proof): the one computation of GET /api/telemonitoring/patients and of the
+   * population view (GET /api/patients/overview).
+   */
+  async telemonitoredRowsOf(patients: readonly VisiblePatient[], now: Date): Promise<TelemonitoredPatientDto[]> {
+    const [active, lastReviews] = await Promise.all([this.episodes.activeOfPatients(patients), this.reviews.lastOfPatients(patients)]);
+    const rows: TelemonitoredPatientDto[] = [];
+    for (const patient of patients) {
+      const episode = active.get(patient.id) ?? null;
+      const lastReview = lastReviews.get(patient.id) ?? null;
+      const current = episode ? (await this.complianceOf(patient, episode, now, { currentOnly: true }))[0] ?? null : null;
+      const due = episode ? reviewDue(lastReview?.getTime() ?? null, therapyDayWindow(episode.startDate, patient.timezone).start, this.config.reviewCadenceDays, now.getTime()) : null;
+      rows.push({
+        patientId: patient.id,
+        displayName: patient.displayName,
+        episode: episode ? episodeView(episode) : null,
+        alertsOn: episode !== null,
+        compliance: current,
+        belowTransmissionCheck: current !== null && current.days > 0 && !current.met,
+        lastReviewAt: lastReview?.toISOString() ?? null,
+        reviewDueAt: due ? new Date(due.dueAt).toISOString() : null,
+        reviewOverdue: due?.overdue ?? false,
+      });
+    }
+    return rows;
   }
 
   /** The episodes of a patient the caller was given access to, newest first. */

@@ -1,0 +1,2 @@
+import type { Messages } from '../i18n.js';
+export declare const OVERVIEW_MESSAGES: Messages;
