@@ -95,5 +95,10 @@ describe('population view page (headless Chromium)', () => {
     await page.getByRole('link', { name: 'Zoé Alerte' }).click();
     await page.waitForURL((url) => url.pathname === '/patient.html' && url.searchParams.get('patient') === alerted.id);
     await page.locator('#patient-title').filter({ hasText: 'Zoé Alerte' }).waitFor({ timeout: 20000 });
+
+    // And back: the patient page's top bar leads to the population view.
+    await page.getByRole('link', { name: 'Population view' }).click();
+    await page.waitForURL((url) => url.pathname === '/overview.html');
+    await page.getByRole('link', { name: 'Zoé Alerte' }).waitFor({ timeout: 20000 });
   });
 });

@@ -1,7 +1,8 @@
 // The population view (/overview.html): one row per patient of the caller's care teams
 // (GET /api/patients/overview, figures defined in docs/api.md), sortable by each column, each
 // row linking to the patient page.
-import { currentUser, request, signIn, signOut, whenSignedOut } from './clinical-api.js';
+import { currentUser, request, signOut } from './clinical-api.js';
+import { setUpSignIn } from './clinical-sign-in.js';
 import { addMessages, applyTranslations, formatDateTime, formatNumber, initLanguage, mountLanguageSwitch, onLanguageChange, t } from './i18n.js';
 import { COMMON_MESSAGES } from './messages/common.js';
 import { OVERVIEW_MESSAGES } from './messages/overview.js';
@@ -128,13 +129,6 @@ function render() {
   renderBody();
 }
 
-function showSignIn(message = '') {
-  $('workspace').hidden = true;
-  $('sign-out').hidden = true;
-  $('sign-in').hidden = false;
-  $('sign-in-error').textContent = message;
-}
-
 async function start() {
   $('sign-in').hidden = true;
   $('workspace').hidden = false;
@@ -156,16 +150,13 @@ onLanguageChange(() => {
   if (state.rows.length) render();
 });
 for (const id of ['filter-name', 'filter-alerts', 'filter-silent', 'filter-overdue']) $(id).addEventListener('input', renderBody);
-whenSignedOut(() => showSignIn(t('overview.sessionEnded')));
-$('sign-in-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  try {
-    await signIn($('username').value, $('password').value);
-    $('password').value = '';
-    await start();
-  } catch (err) {
-    $('sign-in-error').textContent = err.message;
-  }
+const showSignIn = setUpSignIn({
+  hideContent: () => {
+    $('workspace').hidden = true;
+    $('sign-out').hidden = true;
+  },
+  onSignedIn: () => start(),
+  sessionEnded: () => t('overview.sessionEnded'),
 });
 $('sign-out').addEventListener('click', () => {
   signOut();
