@@ -19,11 +19,12 @@ interface Head {
 }
 
 /**
- * Merges streams of rows, each ascending by time, into one sample per timestamp (the rows of all
- * streams at that time: their non-NULL values, signal ok only if every row says so — as the
- * stored samples are grouped elsewhere) and hands each to `onSample`, in time order. Times are
- * rounded to the millisecond. `onSample` gets the same object every time, rewritten for each
- * sample: it must not keep it (the rules do not). Returns the number of samples.
+ * Merges streams of rows, each ascending by time, into one sample per timestamp (every row of
+ * every stream at that time — one stream may carry several metrics, one row each: their non-NULL
+ * values, signal ok only if every row says so, as toRuleSamples groups stored samples) and hands
+ * each to `onSample`, in time order. Times are rounded to the millisecond. `onSample` gets the
+ * same object every time, rewritten for each sample: it must not keep it (the rules do not).
+ * Returns the number of samples.
  */
 export async function mergeSampleStreams(sources: readonly SampleSource[], onSample: (s: RuleSample) => void): Promise<number> {
   const heads: Head[] = sources.map((s) => ({ metrics: s.metrics, it: s.batches[Symbol.asyncIterator](), batch: null, i: 0 }));
@@ -41,14 +42,15 @@ export async function mergeSampleStreams(sources: readonly SampleSource[], onSam
       values.o2Flow = undefined;
       let ok = true;
       for (const h of heads) {
-        const b = h.batch;
-        if (b === null || Math.round(b.at[h.i]!) !== t) continue;
-        for (let c = 0; c < h.metrics.length; c++) {
-          const v = b.values[c]![h.i]!;
-          if (!Number.isNaN(v)) values[h.metrics[c]!] = v;
+        // Every row of this source at time t (one stream may carry several metrics, one row each).
+        for (let b = h.batch; b !== null && Math.round(b.at[h.i]!) === t; b = h.batch) {
+          for (let c = 0; c < h.metrics.length; c++) {
+            const v = b.values[c]![h.i]!;
+            if (!Number.isNaN(v)) values[h.metrics[c]!] = v;
+          }
+          if (b.ok[h.i] !== 1) ok = false;
+          if (++h.i >= b.length) await refill(h);
         }
-        if (b.ok[h.i] !== 1) ok = false;
-        if (++h.i >= b.length) await refill(h);
       }
       sample.at = t;
       sample.signalOk = ok;
