@@ -14,7 +14,8 @@ export const REPLAY_METRICS: readonly ReplayMetric[] = ['spo2', 'pulseRate', 'o2
  * it): the device's readings of REPLAY_METRICS in [from, to), as `COPY … TO STDOUT (FORMAT
  * binary)` rows (t = epoch ms float8, one float8 column per metric of which only the row's own is
  * set, signal_ok), ascending by time. One range scan of the primary key (device_id, metric, time)
- * per metric, merged by time in PostgreSQL (Merge Append, no sort); filtered on patient_id as the
+ * per metric, merged by time in PostgreSQL (Merge Append, no sort: the ORDER BY in each branch
+ * is what makes the planner pick the index scans and merge them); filtered on patient_id as the
  * trends are (docs/database.md). A COPY takes no bind parameters: every value is a literal
  * escaped by escapeLiteral.
  */
@@ -22,14 +23,14 @@ export function replaySamplesCopySql(patientId: string, deviceId: string, from: 
   const device = escapeLiteral(deviceId);
   const rows = `time >= ${escapeLiteral(new Date(from).toISOString())}::timestamptz AND time < ${escapeLiteral(new Date(to).toISOString())}::timestamptz AND patient_id = ${escapeLiteral(patientId)}`;
   return `COPY (SELECT t, spo2, pulse, o2, signal_ok FROM (
-      SELECT time, date_part('epoch', time) * 1000 AS t, value::float8 AS spo2, NULL::float8 AS pulse, NULL::float8 AS o2, signal_ok
-        FROM readings WHERE device_id = ${device} AND metric = 'spo2' AND ${rows}
+      (SELECT time, date_part('epoch', time) * 1000 AS t, value::float8 AS spo2, NULL::float8 AS pulse, NULL::float8 AS o2, signal_ok
+        FROM readings WHERE device_id = ${device} AND metric = 'spo2' AND ${rows} ORDER BY time)
       UNION ALL
-      SELECT time, date_part('epoch', time) * 1000, NULL::float8, value::float8, NULL::float8, signal_ok
-        FROM readings WHERE device_id = ${device} AND metric = 'pulseRate' AND ${rows}
+      (SELECT time, date_part('epoch', time) * 1000, NULL::float8, value::float8, NULL::float8, signal_ok
+        FROM readings WHERE device_id = ${device} AND metric = 'pulseRate' AND ${rows} ORDER BY time)
       UNION ALL
-      SELECT time, date_part('epoch', time) * 1000, NULL::float8, NULL::float8, value::float8, signal_ok
-        FROM readings WHERE device_id = ${device} AND metric = 'o2Flow' AND ${rows}
+      (SELECT time, date_part('epoch', time) * 1000, NULL::float8, NULL::float8, value::float8, signal_ok
+        FROM readings WHERE device_id = ${device} AND metric = 'o2Flow' AND ${rows} ORDER BY time)
     ) u ORDER BY time) TO STDOUT (FORMAT binary)`;
 }
 
