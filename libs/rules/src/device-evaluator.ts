@@ -159,7 +159,7 @@ export function evaluateSortedSample(state: DeviceRuleState, s: RuleSample, sett
 }
 
 /** Drops what the server already knows; records what it is told. */
-function told(state: DeviceRuleState, decisions: RuleDecision[]): RuleDecision[] {
+function told(state: DeviceRuleState, decisions: readonly RuleDecision[]): RuleDecision[] {
   const out: RuleDecision[] = [];
   for (const d of decisions) {
     const rule = d.rule as PointRuleId;
