@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RuleSample } from '#rules';
 import type { RowBatch } from './copy-binary-decoder.js';
-import { mergeSampleStreams, type ReplayMetric, type SampleSource } from './sample-stream-merge.js';
+import { mergeSampleStreams, toMs, type ReplayMetric, type SampleSource } from './sample-stream-merge.js';
 
 type Row = { at: number; values: (number | null)[]; ok: boolean };
 
@@ -82,5 +82,14 @@ describe('mergeSampleStreams', () => {
       }),
     ).rejects.toThrow('consumer failed');
     expect(a.closed()).toBe(true);
+  });
+});
+
+describe('toMs', () => {
+  it('cuts to the millisecond as a Date does, whatever float8 did to an exact one', () => {
+    expect(toMs(1_795_164_494_000.5)).toBe(1_795_164_494_000);
+    expect(toMs(1_795_164_494_000.999)).toBe(1_795_164_494_000);
+    expect(toMs(1_795_164_493_999.9998)).toBe(1_795_164_494_000);
+    expect(toMs(1_795_164_494_001)).toBe(1_795_164_494_001);
   });
 });

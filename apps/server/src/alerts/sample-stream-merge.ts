@@ -22,7 +22,7 @@ interface Head {
  * Merges streams of rows, each ascending by time, into one sample per timestamp (every row of
  * every stream at that time — one stream may carry several metrics, one row each: their non-NULL
  * values, signal ok only if every row says so, as toRuleSamples groups stored samples) and hands
- * each to `onSample`, in time order. Times are rounded to the millisecond. `onSample` gets the
+ * each to `onSample`, in time order. Times are cut to the millisecond (toMs). `onSample` gets the
  * same object every time, rewritten for each sample: it must not keep it (the rules do not).
  * Returns the number of samples.
  */
@@ -35,7 +35,7 @@ export async function mergeSampleStreams(sources: readonly SampleSource[], onSam
     for (const h of heads) await refill(h);
     for (;;) {
       let t = Infinity;
-      for (const h of heads) if (h.batch !== null) t = Math.min(t, Math.round(h.batch.at[h.i]!));
+      for (const h of heads) if (h.batch !== null) t = Math.min(t, toMs(h.batch.at[h.i]!));
       if (t === Infinity) return count;
       values.spo2 = undefined;
       values.pulseRate = undefined;
@@ -43,7 +43,7 @@ export async function mergeSampleStreams(sources: readonly SampleSource[], onSam
       let ok = true;
       for (const h of heads) {
         // Every row of this source at time t (one stream may carry several metrics, one row each).
-        for (let b = h.batch; b !== null && Math.round(b.at[h.i]!) === t; b = h.batch) {
+        for (let b = h.batch; b !== null && toMs(b.at[h.i]!) === t; b = h.batch) {
           for (let c = 0; c < h.metrics.length; c++) {
             const v = b.values[c]![h.i]!;
             if (!Number.isNaN(v)) values[h.metrics[c]!] = v;
@@ -61,6 +61,15 @@ export async function mergeSampleStreams(sources: readonly SampleSource[], onSam
     // Stops the sources still open (an error in onSample, or in another source).
     await Promise.all(heads.map((h) => (h.batch !== null ? h.it.return?.() : undefined)));
   }
+}
+
+/**
+ * Epoch ms (float8, from a microsecond timestamp) to a whole millisecond, truncated as a JS Date
+ * of the same stored time is (the live rules' samples); the 0.5 µs absorbs float8's rounding of
+ * an exact millisecond (below 0.3 µs for today's epoch) so that it is not cut to the one before.
+ */
+export function toMs(epochMs: number): number {
+  return Math.floor(epochMs + 0.0005);
 }
 
 /** Next non-empty batch of a stream, or null at its end. */
