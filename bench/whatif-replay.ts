@@ -3,7 +3,7 @@
  * of stored data — 30 days of 1 Hz SpO2 and pulse rate (2.6 M samples, 5.2 M readings rows) and
  * a ventilator with one session a night — replayed twice (today's settings and proposed ones)
  * through the product's own code: ThresholdsPreviewService.replayPatient with its repositories
- * (chunked reads, libs/rules). Reports the wall time and the memory the replay added (peak heap
+ * (one binary COPY per device, libs/rules). Reports the wall time and the memory the replay added (peak heap
  * and RSS above the level before it), sampled every 10 ms.
  *
  * Part of `npm run bench` (on the trend patient's 30 days). Alone, on a scratch database:
@@ -39,8 +39,14 @@ export interface WhatIfTiming {
   heapAddedMb: number;
   rssAddedMb: number;
   alerts: { current: number; proposed: number };
-  /** Reading the samples alone (the chunked SQL reads, no rules), ms: the rest of the replay is the rules. */
+  /** Reading the samples alone (the binary COPY and the grouping by time, no rules), ms. */
   readOnlyMs: number;
+  /** The rest of the median replay: the rules with both settings (plus the sessions and daily reads), ms. */
+  engineMs: number;
+  /** Samples replayed per second (median run). */
+  samplesPerSecond: number;
+  /** Peak RSS of the process, MB. */
+  peakRssMb: number;
 }
 
 /** Ventilator sessions of the patient: one a night (22:00–06:00 UTC) for `days` nights. */
@@ -103,7 +109,7 @@ export async function timeWhatIfReplay(url: string, patientId: string, opts: { d
     const reader = new ReplayDataRepository(pool);
     const r0 = performance.now();
     let read = 0;
-    for (const deviceId of await reader.deviceIds(patient)) for await (const chunk of reader.samples(patient, deviceId, now - days * DAY_MS, now)) read += chunk.samples.length;
+    for (const deviceId of await reader.deviceIds(patient)) read += await reader.forEachSample(patient, deviceId, now - days * DAY_MS, now, () => undefined);
     const readOnlyMs = Math.round(performance.now() - r0);
     if (read === 0) throw new Error('no samples read');
     const counted = await pool.query<{ n: string }>(
@@ -112,17 +118,22 @@ export async function timeWhatIfReplay(url: string, patientId: string, opts: { d
     );
     const sessions = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM night_sessions WHERE patient_id = $1`, [patientId]);
     const sorted = [...times].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    const samples = Number(counted.rows[0]!.n);
     return {
       days,
-      samples: Number(counted.rows[0]!.n),
+      samples,
       sessions: Number(sessions.rows[0]!.n),
-      medianMs: Math.round(sorted[Math.floor(sorted.length / 2)]!),
+      medianMs: Math.round(median),
       maxMs: Math.round(sorted[sorted.length - 1]!),
       runs,
       heapAddedMb: Math.round(heapAdded * 10) / 10,
       rssAddedMb: Math.round(rssAdded * 10) / 10,
       alerts,
       readOnlyMs,
+      engineMs: Math.max(0, Math.round(median) - readOnlyMs),
+      samplesPerSecond: Math.round(samples / (median / 1000)),
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
   } finally {
     await pool.end();
@@ -132,7 +143,8 @@ export async function timeWhatIfReplay(url: string, patientId: string, opts: { d
 export function formatWhatIf(w: WhatIfTiming): string {
   return (
     `what-if replay: ${w.days} days, ${w.samples.toLocaleString('en-US')} oximetry samples + ${w.sessions} ventilator sessions, ` +
-    `two settings: median ${w.medianMs} ms (max ${w.maxMs} ms, ${w.runs} runs; reading alone ${w.readOnlyMs} ms), memory added: heap ${w.heapAddedMb} MB, RSS ${w.rssAddedMb} MB; ` +
+    `two settings: median ${w.medianMs} ms (max ${w.maxMs} ms, ${w.runs} runs; reading alone ${w.readOnlyMs} ms, rules and the rest ${w.engineMs} ms; ` +
+    `${w.samplesPerSecond.toLocaleString('en-US')} samples/s), memory added: heap ${w.heapAddedMb} MB, RSS ${w.rssAddedMb} MB (peak RSS ${w.peakRssMb} MB); ` +
     `alerts ${w.alerts.current} (today's) / ${w.alerts.proposed} (proposed)`
   );
 }

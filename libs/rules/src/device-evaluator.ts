@@ -143,15 +143,23 @@ export function evaluateSortedSamples(
 ): RuleDecision[] {
   const out: RuleDecision[] = [];
   for (const s of samples) {
-    if (state.live.lastAt !== null && s.at <= state.live.lastAt) continue;
-    const decided = stepStream(state.live, s, settings, profile);
-    if (decided.length > 0) out.push(...told(state, decided));
+    const decided = evaluateSortedSample(state, s, settings, profile);
+    if (decided.length > 0) out.push(...decided);
   }
   return out;
 }
 
+const NO_DECISIONS: readonly RuleDecision[] = Object.freeze([]);
+
+/** evaluateSortedSamples for one sample (a replay fed sample by sample, without an array per sample). */
+export function evaluateSortedSample(state: DeviceRuleState, s: RuleSample, settings: RuleSettings, profile: PatientProfile): readonly RuleDecision[] {
+  if (state.live.lastAt !== null && s.at <= state.live.lastAt) return NO_DECISIONS;
+  const decided = stepStream(state.live, s, settings, profile);
+  return decided.length > 0 ? told(state, decided) : NO_DECISIONS;
+}
+
 /** Drops what the server already knows; records what it is told. */
-function told(state: DeviceRuleState, decisions: RuleDecision[]): RuleDecision[] {
+function told(state: DeviceRuleState, decisions: readonly RuleDecision[]): RuleDecision[] {
   const out: RuleDecision[] = [];
   for (const d of decisions) {
     const rule = d.rule as PointRuleId;

@@ -136,8 +136,6 @@ export function stepWindow(
   w.lastAt = t;
   // spo2.high_on_o2 only applies on oxygen; off oxygen the hyperoxia risk is gone (counts as safe).
   const applies = def.rule !== 'spo2.high_on_o2' || ctx.onOxygen;
-  const base = { rule: def.rule, severity: def.severity, threshold: p.threshold, news2Spo2Score: news2(ctx) };
-  const after = () => (w.breachAfter === null ? {} : { runAfter: w.breachAfter });
 
   if (applies && meets(def, v, p.threshold)) {
     w.safeStart = null;
@@ -155,11 +153,11 @@ export function stepWindow(
       w.fired = true;
       w.active = true;
       w.reportedWorst = w.breachWorst;
-      return { kind: 'raise', ...base, startedAt: w.breachStart, at: t, value: w.breachWorst, message: raiseMessage(def, p, w.breachWorst!), ...after() };
+      return { kind: 'raise', ...base(def, p, ctx), startedAt: w.breachStart, at: t, value: w.breachWorst, message: raiseMessage(def, p, w.breachWorst!), ...after(w) };
     }
     if (worseBy(def, v, w.reportedWorst!) >= UPDATE_STEP) {
       w.reportedWorst = v;
-      return { kind: 'update', ...base, startedAt: w.breachStart, at: t, value: v, message: raiseMessage(def, p, v), ...after() };
+      return { kind: 'update', ...base(def, p, ctx), startedAt: w.breachStart, at: t, value: v, message: raiseMessage(def, p, v), ...after(w) };
     }
     return null;
   }
@@ -180,7 +178,16 @@ export function stepWindow(
   const startedAt = w.safeStart;
   w.active = false;
   w.safeStart = null;
-  return { kind: 'clear', ...base, startedAt, at: t, value: v, message: clearMessage(def, p) };
+  return { kind: 'clear', ...base(def, p, ctx), startedAt, at: t, value: v, message: clearMessage(def, p) };
+}
+
+// Built only when a window decides (not per sample: the replay steps millions of samples).
+function base(def: PointRuleDefinition, p: PointRuleParams, ctx: SampleContext) {
+  return { rule: def.rule, severity: def.severity, threshold: p.threshold, news2Spo2Score: news2(ctx) };
+}
+
+function after(w: WindowState): { runAfter?: number } {
+  return w.breachAfter === null ? {} : { runAfter: w.breachAfter };
 }
 
 /** Per device stream: the last sample time, what is known about SpO2 and oxygen, one window per rule. */
@@ -212,9 +219,9 @@ export function stepStream(
   sample: RuleSample,
   settings: RuleSettings,
   profile: PatientProfile,
-): RuleDecision[] {
+): readonly RuleDecision[] {
   stream.lastAt = stream.lastAt === null ? sample.at : Math.max(stream.lastAt, sample.at);
-  if (sample.signalOk === false) return []; // stored, but never counted by the rules
+  if (sample.signalOk === false) return NO_DECISIONS; // stored, but never counted by the rules
   if (stream.lastCountedAt !== null && sample.at - stream.lastCountedAt > GAP_SECONDS * 1000) {
     stream.spo2 = null;
     stream.o2Flow = null;
@@ -225,14 +232,18 @@ export function stepStream(
   if (spo2 !== undefined) stream.spo2 = spo2;
   const onOxygen = (stream.o2Flow ?? 0) > 0 || settings['spo2.high_on_o2'].assumeOnOxygen;
   const ctx: SampleContext = { profile, spo2: stream.spo2, onOxygen };
-  const decisions: RuleDecision[] = [];
-  for (const rule of POINT_RULE_IDS) {
+  // Most samples decide nothing: the array is only made for a decision.
+  let decisions: RuleDecision[] | null = null;
+  for (let r = 0; r < POINT_RULE_IDS.length; r++) {
+    const rule = POINT_RULE_IDS[r]!;
     const def = POINT_RULES[rule];
     const params = settings[rule];
     const value = def.metric === 'spo2' ? spo2 : pulseRate;
     if (!params.enabled || value === undefined) continue;
     const d = stepWindow(def, params, stream.windows[rule], sample.at, value, ctx);
-    if (d) decisions.push(d);
+    if (d) (decisions ??= []).push(d);
   }
-  return decisions;
+  return decisions ?? NO_DECISIONS;
 }
+
+const NO_DECISIONS: readonly RuleDecision[] = Object.freeze([]);

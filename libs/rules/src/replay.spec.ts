@@ -41,6 +41,23 @@ describe('replay of stored samples through the point rules', () => {
     expect(countByRule(replay(100, 86), ['spo2.low', 'spo2.critical'])).toEqual({ 'spo2.low': 1, 'spo2.critical': 0 });
   });
 
+  it('sample by sample (feedSample, one reused sample object) decides what feed decides', () => {
+    const settings = effectiveSettings('hypercapnic', {});
+    const batched = new PointRulesReplay(settings, 'hypercapnic');
+    batched.feed('ox-1', data);
+    const one = new PointRulesReplay(settings, 'hypercapnic');
+    const reused: RuleSample = { at: 0, values: {}, signalOk: true };
+    for (const s of data) {
+      reused.at = s.at;
+      reused.values = { ...s.values };
+      reused.signalOk = s.signalOk;
+      one.feedSample('ox-1', reused);
+    }
+    // Two raises and their clears.
+    expect(batched.finish()).toHaveLength(4);
+    expect(one.finish()).toEqual(batched.finish());
+  });
+
   it('counts a disabled rule as none', () => {
     const r = new PointRulesReplay(effectiveSettings('hypercapnic', { 'spo2.low': { enabled: false } }), 'hypercapnic');
     r.feed('ox-1', data);

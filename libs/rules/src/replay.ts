@@ -1,7 +1,7 @@
 import type { PatientProfile, RuleId } from '#domain';
 import { addDays, daysBetween, nightEnd } from './calendar.js';
 import type { RuleDecision } from './decision.js';
-import { evaluateSortedSamples, newDeviceState, type DeviceRuleState } from './device-evaluator.js';
+import { evaluateSortedSample, evaluateSortedSamples, newDeviceState, type DeviceRuleState } from './device-evaluator.js';
 import { continuesNightEpisode, evaluateNightRules, type SessionRecord } from './night-rules.js';
 import { evaluateOximetryBaseline, type DailyOximetry } from './oximetry-baseline.js';
 import type { RuleSettings } from './parameters.js';
@@ -74,6 +74,17 @@ export class PointRulesReplay {
     let state = this.devices.get(deviceId);
     if (!state) this.devices.set(deviceId, (state = newDeviceState()));
     for (const d of evaluateSortedSamples(state, samples, this.settings, this.profile)) if (d.kind !== 'update') this.decisions.push({ ...d, deviceId });
+  }
+
+  /** One sample (later than the device's last), as `feed` would take it; the sample is not kept. */
+  feedSample(deviceId: string, sample: RuleSample): void {
+    let state = this.devices.get(deviceId);
+    if (!state) this.devices.set(deviceId, (state = newDeviceState()));
+    const decided = evaluateSortedSample(state, sample, this.settings, this.profile);
+    for (let i = 0; i < decided.length; i++) {
+      const d = decided[i]!;
+      if (d.kind !== 'update') this.decisions.push({ ...d, deviceId });
+    }
   }
 
   /** The raises and clears, in clinical time order (all devices together: one alert per patient and rule). */

@@ -69,8 +69,8 @@ export function previewDays(raw: unknown): number {
 /**
  * The thresholds what-if (CONTRACT.md §7): the patient's stored data of the last N days replayed
  * through the live rules (libs/rules replay.ts) with the settings in force and with the proposed
- * ones. Saves nothing and raises nothing; audited as a read. Samples are streamed chunk by chunk
- * into both replays at once, so a month of 1 Hz data is read once and never held in memory.
+ * ones. Saves nothing and raises nothing; audited as a read. Samples are streamed (one binary COPY
+ * per device) into both replays at once, so a month of 1 Hz data is read once and never held in memory.
  */
 @Injectable()
 export class ThresholdsPreviewService {
@@ -118,7 +118,10 @@ export class ThresholdsPreviewService {
   async replayPatient(patient: Pick<VisiblePatient, 'id' | 'profile' | 'timezone'> & PatientScope, settings: readonly RuleSettings[], from: number, to: number): Promise<ReplayedAlert[][]> {
     const points = settings.map((s) => new PointRulesReplay(s, patient.profile));
     for (const deviceId of await this.replayData.deviceIds(patient)) {
-      for await (const chunk of this.replayData.samples(patient, deviceId, from, to)) for (const p of points) p.feed(chunk.deviceId, chunk.samples);
+      // One pass over the data for all the settings: each sample goes to every replay.
+      await this.replayData.forEachSample(patient, deviceId, from, to, (s) => {
+        for (let i = 0; i < points.length; i++) points[i]!.feedSample(deviceId, s);
+      });
     }
     const tz = patient.timezone;
     const span = await this.data.sessionSpan(patient.id);
