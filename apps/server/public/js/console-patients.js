@@ -3,6 +3,8 @@
 // the episode's current month against the check (more than half of the days with data), and the
 // last review, flagged when overdue (the operator's cadence). No DOM outside `container`.
 
+import { patientPageLink } from './patient-link.js';
+
 const pct = (ratio) => `${Math.round(ratio * 100)} %`;
 
 function dateOnly(iso) {
@@ -37,10 +39,7 @@ export function renderPatientList(tbody, rows) {
     tr.dataset.patientId = r.patientId;
     const name = document.createElement('th');
     name.scope = 'row';
-    const link = document.createElement('a');
-    link.href = `/patient.html?patient=${encodeURIComponent(r.patientId)}`;
-    link.textContent = r.displayName;
-    name.append(link);
+    name.append(patientPageLink(r.patientId, r.displayName));
     tr.append(name);
 
     const monitoring = td(tr, r.alertsOn ? `Since ${r.episode.startDate} — alerts on` : '', 'monitoring');

@@ -4,6 +4,7 @@ import { AlertStore, isNewCritical } from './alert-store.js';
 import { ago, clockTime, formatValue, ruleLabel, SEVERITY_LABEL, STATUS_LABEL } from './format.js';
 import { beep, setConnection, showBanner, unlockAudio } from './cues.js';
 import { sparkline } from './sparkline.js';
+import { patientPageLink } from './patient-link.js';
 import { renderPatientList, summary } from './console-patients.js';
 import { renderEvidence } from './evidence-chart.js';
 
@@ -305,10 +306,7 @@ function render() {
     const th = document.createElement('th');
     th.scope = 'row';
     // The patient's name opens the patient page (trends, nights, evidence), in this tab.
-    const patientLink = document.createElement('a');
-    patientLink.href = `/patient.html?patient=${encodeURIComponent(alert.patientId)}`;
-    patientLink.textContent = patientName(alert.patientId);
-    th.appendChild(patientLink);
+    th.appendChild(patientPageLink(alert.patientId, patientName(alert.patientId)));
     // Left open when the patient's episode ended: the rules no longer run for this patient.
     if (state.alertsOff.has(alert.patientId)) {
       const off = document.createElement('small');

@@ -2,6 +2,7 @@
 // (GET /api/patients/overview, figures defined in docs/api.md), sortable by each column, each
 // row linking to the patient page.
 import { currentUser, request, signOut } from './clinical-api.js';
+import { patientPageLink } from './patient-link.js';
 import { setUpSignIn } from './clinical-sign-in.js';
 import { addMessages, applyTranslations, formatDateTime, formatNumber, initLanguage, mountLanguageSwitch, onLanguageChange, t } from './i18n.js';
 import { COMMON_MESSAGES } from './messages/common.js';
@@ -106,10 +107,7 @@ function renderBody() {
     tr.dataset.patientId = r.patientId;
     const name = document.createElement('th');
     name.scope = 'row';
-    const link = document.createElement('a');
-    link.href = `/patient.html?patient=${encodeURIComponent(r.patientId)}`;
-    link.textContent = r.displayName;
-    name.append(link);
+    name.append(patientPageLink(r.patientId, r.displayName));
     tr.append(name);
     for (const column of COLUMNS.slice(1)) {
       const cell = tr.insertCell();
